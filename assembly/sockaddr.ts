@@ -1,0 +1,213 @@
+// IP text parsing and sockaddr_in / sockaddr_in6 layout inside a SOCKADDR_STORAGE.
+// Accepts exactly what Node's net.isIPv4 / net.isIPv6 accept (dotted quads without leading zeros,
+// RFC 4291 IPv6 text with an optional trailing IPv4), plus a numeric zone; names are never resolved.
+
+import {
+  AF_INET, AF_INET6, SIZE_SOCKADDR_STORAGE,
+  SIN_FAMILY, SIN_PORT, SIN_ADDR, SIN6_FAMILY, SIN6_PORT, SIN6_FLOWINFO, SIN6_ADDR, SIN6_SCOPE_ID,
+  FLAG_FAMILY_IPV4, FLAG_FAMILY_IPV6, FLAG_SCOPE_GIVEN, MAX_PEER_TEXT_LENGTH,
+  REASON_PEER_SYNTAX, REASON_ADDRESS_SYNTAX, REASON_ZONE_NAMED, REASON_ZONE_RANGE,
+  REASON_ZONE_CONFLICT, REASON_FLOWINFO_ON_IPV4, REASON_SCOPE_ON_IPV4, REASON_PORT_RANGE, REASON_FAMILY_MISMATCH,
+  REASON_PEER_TEXT_TOO_LONG,
+} from "./layout";
+import { fail } from "./failure";
+
+
+// 16 bytes of scratch for an IPv6 address being assembled (static data, no allocator).
+const v6scratch = memory.data(16);
+
+/** Parses a dotted quad filling [p, end) exactly into 4 bytes at out. */
+function parseIPv4(p: usize, end: usize, out: usize): bool {
+  for (let i: usize = 0; i < 4; i++) {
+    if (i > 0) {
+      if (p >= end || load<u8>(p) != 0x2e) return false; // '.'
+      p++;
+    }
+    let digits = 0;
+    let value: u32 = 0;
+    while (p < end) {
+      const d = <u32>load<u8>(p) - 0x30;
+      if (d > 9) break;
+      if (digits > 0 && value == 0) return false; // leading zero, as Node rejects
+      value = value * 10 + d;
+      if (++digits > 3) return false;
+      p++;
+    }
+    if (digits == 0 || value > 255) return false;
+    store<u8>(out + i, <u8>value);
+  }
+  return p == end;
+}
+
+@inline function hexValue(c: u32): i32 {
+  if (c - 0x30 < 10) return <i32>(c - 0x30);
+  const l = c | 0x20; // ASCII lower case
+  if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);
+  return -1;
+}
+
+/** Parses IPv6 text (no zone) filling [start, end) exactly into 16 bytes at out. */
+function parseIPv6(start: usize, end: usize, out: usize): bool {
+  const groups = v6scratch;
+  let count = 0; // 16-bit groups written so far
+  let gap = -1; // group index where '::' stands
+  let p = start;
+  if (p == end) return false;
+  if (load<u8>(p) == 0x3a) { // a leading ':' must be '::'
+    if (p + 1 >= end || load<u8>(p + 1) != 0x3a) return false;
+    gap = 0;
+    p += 2;
+  }
+  while (p < end) {
+    if (count == 8) return false;
+    let q = p;
+    let value: u32 = 0;
+    while (q < end) {
+      const h = hexValue(load<u8>(q));
+      if (h < 0) break;
+      value = (value << 4) | <u32>h;
+      q++;
+      if (q - p > 4) return false;
+    }
+    if (q < end && load<u8>(q) == 0x2e) { // a trailing dotted quad takes the last two groups
+      if (count > 6 || !parseIPv4(p, end, groups + (<usize>count << 1))) return false;
+      count += 2;
+      p = end;
+      break;
+    }
+    if (q == p) return false;
+    store<u16>(groups + (<usize>count << 1), bswap<u16>(<u16>value));
+    count++;
+    p = q;
+    if (p == end) break;
+    if (load<u8>(p) != 0x3a) return false;
+    p++;
+    if (p < end && load<u8>(p) == 0x3a) {
+      if (gap >= 0) return false; // a second '::'
+      gap = count;
+      p++;
+    } else if (p == end) {
+      return false; // a single trailing ':'
+    }
+  }
+  if (gap < 0) {
+    if (count != 8) return false;
+    memory.copy(out, groups, 16);
+  } else {
+    if (count > 7) return false; // '::' stands for at least one group
+    const head = <usize>gap << 1;
+    const tail = <usize>(count - gap) << 1;
+    memory.copy(out, groups, head);
+    memory.fill(out + head, 0, 16 - head - tail);
+    memory.copy(out + 16 - tail, groups + head, tail);
+  }
+  return true;
+}
+
+/** Reads decimal digits [p, end) as a u32; -1 on a non-digit or overflow. */
+function parseDecimal(p: usize, end: usize, limit: u64): i64 {
+  if (p == end) return -1;
+  let value: u64 = 0;
+  while (p < end) {
+    const d = <u32>load<u8>(p) - 0x30;
+    if (d > 9) return -1;
+    value = value * 10 + d;
+    if (value > limit) return -2;
+    p++;
+  }
+  return <i64>value;
+}
+
+@inline function isZoneChar(c: u32): bool {
+  // Node's zone characters: [0-9a-zA-Z-.:]
+  return c - 0x30 < 10 || (c | 0x20) - 0x61 < 26 || c == 0x2d || c == 0x2e || c == 0x3a;
+}
+
+/**
+ * Writes the sockaddr for address text [start, end) into the zeroed SOCKADDR_STORAGE at out.
+ * `flags` carry the caller's family hint and whether `scopeId` was given; `port` is already range
+ * checked. Returns 0 or a reason; the address family is left at out for the caller's checks.
+ */
+export function writeAddress(
+  start: usize, end: usize, port: u32, flowInfo: u32, scopeId: u32, flags: u32, out: usize,
+): i32 {
+  if (end - start > MAX_PEER_TEXT_LENGTH) return fail(REASON_PEER_TEXT_TOO_LONG, <u32>(end - start));
+  // Split off a zone: 'fe80::1%7'.
+  let zoneAt = start;
+  while (zoneAt < end && load<u8>(zoneAt) != 0x25) zoneAt++;
+  const addrEnd = zoneAt;
+  if (parseIPv4(start, addrEnd, out + SIN_ADDR) && addrEnd == end) {
+    if (flags & FLAG_FAMILY_IPV6) return fail(REASON_FAMILY_MISMATCH, AF_INET);
+    if (flowInfo != 0) return fail(REASON_FLOWINFO_ON_IPV4, flowInfo);
+    if (scopeId != 0) return fail(REASON_SCOPE_ON_IPV4, scopeId);
+    store<u16>(out + SIN_FAMILY, AF_INET);
+    store<u16>(out + SIN_PORT, bswap<u16>(<u16>port));
+    return 0;
+  }
+  store<u32>(out + SIN_ADDR, 0); // undo a partial IPv4 parse
+  if (!parseIPv6(start, addrEnd, out + SIN6_ADDR)) {
+    memory.fill(out, 0, SIZE_SOCKADDR_STORAGE);
+    return fail(REASON_ADDRESS_SYNTAX, 0);
+  }
+  if (flags & FLAG_FAMILY_IPV4) {
+    memory.fill(out, 0, SIZE_SOCKADDR_STORAGE);
+    return fail(REASON_FAMILY_MISMATCH, AF_INET6);
+  }
+  let scope = scopeId;
+  if (zoneAt < end) {
+    const zoneStart = zoneAt + 1;
+    if (zoneStart == end) return fail(REASON_ADDRESS_SYNTAX, <u32>(zoneAt - start));
+    let numeric = true;
+    for (let p = zoneStart; p < end; p++) {
+      const c = <u32>load<u8>(p);
+      if (!isZoneChar(c)) return fail(REASON_ADDRESS_SYNTAX, <u32>(p - start));
+      if (c - 0x30 >= 10) numeric = false;
+    }
+    if (!numeric) return fail(REASON_ZONE_NAMED, <u32>(zoneStart - start));
+    const zone = parseDecimal(zoneStart, end, 0xffffffff);
+    if (zone < 0) return fail(REASON_ZONE_RANGE, 0);
+    if ((flags & FLAG_SCOPE_GIVEN) && <u32>zone != scopeId) return fail(REASON_ZONE_CONFLICT, <u32>zone);
+    scope = <u32>zone;
+  }
+  store<u16>(out + SIN6_FAMILY, AF_INET6);
+  store<u16>(out + SIN6_PORT, bswap<u16>(<u16>port));
+  store<u32>(out + SIN6_FLOWINFO, bswap<u32>(flowInfo));
+  store<u32>(out + SIN6_SCOPE_ID, scope);
+  return 0;
+}
+
+/** Parses 'a.b.c.d:port' or '[v6%zone]:port' at [start, end) into the zeroed storage at out. */
+export function writePeerText(start: usize, end: usize, out: usize): i32 {
+  if (end - start > MAX_PEER_TEXT_LENGTH) return fail(REASON_PEER_TEXT_TOO_LONG, <u32>(end - start));
+  let addrStart = start;
+  let addrEnd: usize;
+  let portStart: usize;
+  if (start < end && load<u8>(start) == 0x5b) { // '['
+    addrStart = start + 1;
+    let close = addrStart;
+    while (close < end && load<u8>(close) != 0x5d) close++;
+    if (close == end) return fail(REASON_PEER_SYNTAX, <u32>(end - start));
+    addrEnd = close;
+    if (close + 1 >= end || load<u8>(close + 1) != 0x3a) return fail(REASON_PEER_SYNTAX, <u32>(close + 1 - start));
+    portStart = close + 2;
+  } else {
+    let colon: usize = 0;
+    let colons = 0;
+    for (let p = start; p < end; p++) {
+      if (load<u8>(p) == 0x3a) { colon = p; colons++; }
+    }
+    // No port, or IPv6 without brackets: both ambiguous, so both refused.
+    if (colons != 1) return fail(REASON_PEER_SYNTAX, colons);
+    addrEnd = colon;
+    portStart = colon + 1;
+  }
+  const port = parseDecimal(portStart, end, 65535);
+  if (port == -2) return fail(REASON_PORT_RANGE, 0);
+  if (port < 0) return fail(REASON_PEER_SYNTAX, <u32>(portStart - start));
+  const reason = writeAddress(addrStart, addrEnd, <u32>port, 0, 0, 0, out);
+  if (reason == 0 && addrStart != start && load<u16>(out + SIN_FAMILY) == AF_INET) {
+    memory.fill(out, 0, SIZE_SOCKADDR_STORAGE);
+    return fail(REASON_PEER_SYNTAX, 0); // brackets are for IPv6 only
+  }
+  return reason;
+}

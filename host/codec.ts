@@ -1,0 +1,458 @@
+// The host side of the codec: owns one WebAssembly instance and lays out its memory, copies inputs
+// in (interning target names, so a name that repeats is copied once), calls the codec and turns
+// its status records into bytes or typed errors.
+//
+// Memory, from the module's heap base up:
+//   result   the decode result record (SIZEOF_RESULT)
+//   names    an arena of interned target names (UTF-16), reset when it fills
+//   work     per call: input records | status records | peer texts | spilled names | output
+import * as L from './generated/layout.js';
+import { instantiateCodec, type CodecExports } from './loader.js';
+import { PeerTargetNameError, reasonError, type ReasonContext } from './errors.js';
+import type { ResolvedOptions } from './options.js';
+import type { PeerInput, PeerTargetNameInput } from './types.js';
+
+const PAGE = 65536;
+const NAME_ARENA_BYTES = 256 * 1024;
+/** Names longer than this are never interned: they would crowd out the names that repeat. */
+const MAX_INTERNED_UNITS = 1024;
+/** A batch is encoded in chunks whose worst case fits this many bytes of work memory. */
+const CHUNK_BUDGET = 1 << 20;
+const MAX_CHUNK_RECORDS = 4096;
+/** Peer text is copied up to one character past the longest the codec accepts, so it can say so. */
+const TEXT_SLOT = (L.MAX_PEER_TEXT_LENGTH + 1 + 7) & ~7;
+/** Decode copies at most this much; any byte past it can only be tail, checked in place. */
+const DECODE_COPY_LIMIT = L.OFFSET_STRINGS + 2 * L.HARD_MAX_TARGET_NAME_LENGTH + 4;
+/** The codec's memory never grows past this; past it a call fails with WSAENOBUFS. */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Where one chunk's areas start in the work region. */
+interface ChunkLayout {
+  records: number;
+  input: number;
+  status: number;
+  text: number;
+  spill: number;
+  out: number;
+  end: number;
+}
+
+/** A failure of the codec itself (a trap): the instance was replaced, the call may be retried. */
+export class CodecFaultError extends Error {
+  constructor(cause: unknown) {
+    super(`the WebAssembly codec failed (${cause instanceof Error ? cause.message : String(cause)}); ` +
+      'it has been re-created and the next call starts afresh', { cause });
+    this.name = 'CodecFaultError';
+  }
+}
+
+function outOfMemory(needed: number): PeerTargetNameError {
+  return new PeerTargetNameError('WSAENOBUFS', 'memory',
+    `the codec would need ${needed} bytes of WebAssembly memory, over its limit of ${MAX_MEMORY_BYTES}`,
+    { value: needed });
+}
+
+const PROTOCOLS: Record<string, number> = { default: L.PROTOCOL_DEFAULT, ipsec: L.PROTOCOL_IPSEC, ipsec2: L.PROTOCOL_IPSEC2 };
+
+const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function familyFlag(family: unknown): number | undefined {
+  switch (family) {
+    case undefined: case null: return 0;
+    case 'IPv4': case 'ipv4': case 4: case L.AF_INET: return L.FLAG_FAMILY_IPV4;
+    case 'IPv6': case 'ipv6': case 6: case L.AF_INET6: return L.FLAG_FAMILY_IPV6;
+    default: return undefined;
+  }
+}
+
+/** The raw fields a decode call leaves in the result record. */
+export interface RawDecode {
+  length: number;
+  present: number;
+  protocol: number;
+  family: number;
+  port: number;
+  flowInfo: number;
+  scopeId: number;
+  address: Uint8Array;
+  stringLength: number;
+  lengthUnit: 'units' | 'bytes';
+  nameUnits: number;
+  /** The units the buffer actually holds, as a string (lone surrogates kept as they are). */
+  name: string;
+  problems: { reason: number; detail: number; offset: number; length: number }[];
+}
+
+export class Codec {
+  private wasm!: CodecExports;
+  private buffer: ArrayBuffer | undefined;
+  private u8!: Uint8Array;
+  private u16!: Uint16Array;
+  private u32!: Uint32Array;
+  private i32!: Int32Array;
+  private result = 0;
+  private arenaStart = 0;
+  private arenaUsed = 0;
+  private workStart = 0;
+  private names = new Map<string, number>();
+  private spillUsed = 0;
+  private layouts = new Map<number, ChunkLayout>();
+
+  constructor(wasm: CodecExports = instantiateCodec()) {
+    this.adopt(wasm);
+  }
+
+  private adopt(wasm: CodecExports): void {
+    this.wasm = wasm;
+    this.result = align8(wasm.heap_base());
+    this.arenaStart = align8(this.result + L.SIZEOF_RESULT);
+    this.arenaUsed = 0;
+    this.workStart = this.arenaStart + NAME_ARENA_BYTES;
+    this.names.clear();
+    this.layouts.clear();
+    this.buffer = undefined;
+    this.reserve(0);
+  }
+
+  /** Replaces the instance after a trap: nothing of the old memory is trusted again. */
+  private recover(cause: unknown): never {
+    this.adopt(instantiateCodec());
+    throw new CodecFaultError(cause);
+  }
+
+  /** Makes the work region at least `bytes` long and the views current. */
+  private reserve(bytes: number): void {
+    const memory = this.wasm.memory;
+    const needed = this.workStart + bytes;
+    if (needed > memory.buffer.byteLength) {
+      if (needed > MAX_MEMORY_BYTES) throw outOfMemory(needed);
+      try {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
+      } catch {
+        throw outOfMemory(needed);
+      }
+    }
+    if (memory.buffer !== this.buffer) {
+      // Growing detaches every old view: take new ones.
+      const buffer = memory.buffer;
+      this.buffer = buffer;
+      this.u8 = new Uint8Array(buffer);
+      this.u16 = new Uint16Array(buffer);
+      this.u32 = new Uint32Array(buffer);
+      this.i32 = new Int32Array(buffer);
+    }
+  }
+
+  /** The layout for chunks of up to `records` inputs whose names are at most maxUnits long. */
+  private layout(maxUnits: number, records: number): ChunkLayout {
+    const key = maxUnits * (MAX_CHUNK_RECORDS + 1) + records;
+    let lay = this.layouts.get(key);
+    if (lay === undefined) {
+      const input = this.workStart;
+      const status = align8(input + records * L.SIZEOF_INPUT);
+      const text = status + records * L.SIZEOF_STATUS;
+      const spill = text + records * TEXT_SLOT;
+      const out = align8(spill + records * 2 * maxUnits);
+      const end = out + records * align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
+      lay = { records, input, status, text, spill, out, end };
+      this.layouts.set(key, lay);
+    }
+    this.reserve(lay.end - this.workStart);
+    return lay;
+  }
+
+  /** How many records one chunk holds for names of at most maxUnits. */
+  private chunkRecords(maxUnits: number): number {
+    const worst = L.SIZEOF_INPUT + L.SIZEOF_STATUS + TEXT_SLOT + 2 * maxUnits +
+      align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
+    return Math.max(1, Math.min(MAX_CHUNK_RECORDS, Math.floor(CHUNK_BUDGET / worst)));
+  }
+
+  /** Puts a name's units in memory and returns where: interned in the arena, or spilled for this chunk. */
+  private placeName(name: string, spill: number): number {
+    const known = this.names.get(name);
+    if (known !== undefined) return known;
+    const n = name.length;
+    let at: number;
+    if (n <= MAX_INTERNED_UNITS && this.arenaUsed + 2 * n <= NAME_ARENA_BYTES) {
+      at = this.arenaStart + this.arenaUsed;
+      this.arenaUsed += align8(2 * n);
+      this.names.set(name, at);
+    } else {
+      at = spill + this.spillUsed;
+      this.spillUsed += 2 * n;
+    }
+    const u16 = this.u16;
+    const base = at >>> 1;
+    for (let i = 0; i < n; i++) u16[base + i] = name.charCodeAt(i);
+    return at;
+  }
+
+  /** Copies ASCII peer text; anything else becomes 0xff, which no address contains. */
+  private placeText(text: string, at: number): number {
+    const n = Math.min(text.length, L.MAX_PEER_TEXT_LENGTH + 1);
+    const u8 = this.u8;
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      u8[at + i] = c < 0x80 ? c : 0xff;
+    }
+    return n;
+  }
+
+  /**
+   * Writes one input record; returns the host-side error for inputs of the wrong shape, which the
+   * codec never sees.
+   */
+  private writeInput(input: PeerTargetNameInput, rec: number, text: number, spill: number, maxUnits: number): PeerTargetNameError | undefined {
+    if (input === null || typeof input !== 'object') {
+      return new PeerTargetNameError('WSAEFAULT', 'input',
+        `expected an object { protocol, peer, targetName }, got ${input === null ? 'null' : typeof input}`, { value: input });
+    }
+    const u32 = this.u32;
+    const r = rec >>> 2;
+    const p = input.protocol;
+    const protocol = typeof p === 'string' ? PROTOCOLS[p] : p;
+    if (!isU32(protocol) || (typeof p === 'string' && !Object.hasOwn(PROTOCOLS, p))) {
+      return new PeerTargetNameError('WSAEINVAL', 'protocol',
+        `${JSON.stringify(p) ?? String(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
+    }
+    u32[r] = protocol;
+    const peer: PeerInput | null | undefined = input.peer;
+    if (peer === undefined || peer === null) {
+      u32[r + 1] = L.PEER_NONE;
+    } else if (typeof peer === 'string') {
+      u32[r + 1] = L.PEER_TEXT;
+      u32[r + 2] = text;
+      u32[r + 3] = this.placeText(peer, text);
+    } else if (typeof peer === 'object') {
+      const { address, port, family, flowInfo = 0, scopeId } = peer;
+      if (typeof address !== 'string') {
+        return new PeerTargetNameError('WSAEINVAL', 'peer.address', `expected an IP address string, got ${typeof address}`, { value: address });
+      }
+      if (!isU32(port)) {
+        return new PeerTargetNameError('WSAEINVAL', 'peer.port', `${String(port)} is not a port: a port is 1 to 65535`, { value: port });
+      }
+      const flag = familyFlag(family);
+      if (flag === undefined) {
+        return new PeerTargetNameError('WSAEAFNOSUPPORT', 'peer.family',
+          `${JSON.stringify(family)} is not an address family: use 'IPv4' or 'IPv6'`, { value: family });
+      }
+      if (!isU32(flowInfo)) {
+        return new PeerTargetNameError('WSAEINVAL', 'peer.flowInfo', `${String(flowInfo)} is not a 32-bit unsigned flow label`, { value: flowInfo });
+      }
+      if (scopeId !== undefined && !isU32(scopeId)) {
+        return new PeerTargetNameError('WSAEINVAL', 'peer.scopeId', `${String(scopeId)} is not a 32-bit unsigned interface index`, { value: scopeId });
+      }
+      u32[r + 1] = L.PEER_FIELDS | flag | (scopeId !== undefined ? L.FLAG_SCOPE_GIVEN : 0);
+      u32[r + 2] = text;
+      u32[r + 3] = this.placeText(address, text);
+      u32[r + 4] = port;
+      u32[r + 5] = flowInfo;
+      u32[r + 6] = scopeId ?? 0;
+    } else {
+      return new PeerTargetNameError('WSAEINVAL', 'peer',
+        `expected 'address:port' or { address, port }, got ${typeof peer}`, { value: peer });
+    }
+    const name = input.targetName;
+    if (typeof name !== 'string') {
+      return new PeerTargetNameError('WSAEINVAL', 'targetName', `expected a string, got ${typeof name}`, { value: name });
+    }
+    // A name over the limit is never read: the codec rejects it on its length alone.
+    u32[r + 7] = name.length <= maxUnits ? this.placeName(name, spill) : 0;
+    u32[r + 8] = name.length;
+    return undefined;
+  }
+
+  private encodeError(input: PeerTargetNameInput, reason: number, detail: number, options: ResolvedOptions): PeerTargetNameError {
+    const peer = input.peer;
+    const context: ReasonContext = { maxTargetNameLength: options.maxTargetNameLength, targetName: input.targetName };
+    if (typeof peer === 'string') {
+      context.peerText = peer;
+    } else if (peer) {
+      context.peerText = peer.address;
+      context.port = peer.port;
+      context.scopeId = peer.scopeId;
+    }
+    return reasonError(reason, detail, context);
+  }
+
+  private run<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (cause) {
+      if (cause instanceof PeerTargetNameError) throw cause;
+      return this.recover(cause);
+    }
+  }
+
+  /** Encodes one record into a fresh Uint8Array of exactly 144 + 2n bytes. */
+  encode(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
+    const view = this.encodeInPlace(input, options);
+    return view.slice();
+  }
+
+  /**
+   * Encodes one record and returns a view of it inside the codec's memory, valid until the next
+   * call on this codec (the bridge hands it to native code without a copy).
+   */
+  encodeInPlace(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
+    const maxUnits = options.maxTargetNameLength;
+    this.startChunk();
+    const lay = this.layout(maxUnits, 1);
+    const error = this.writeInput(input, lay.input, lay.text, lay.spill, maxUnits);
+    if (error) throw error;
+    this.run(() => this.wasm.encode_batch(lay.input, 1, lay.out, lay.status, options.word, maxUnits));
+    const s = lay.status >>> 2;
+    const reason = this.i32[s + 2];
+    if (reason !== 0) throw this.encodeError(input, reason, this.u32[s + 3], options);
+    return this.u8.subarray(lay.out, lay.out + this.u32[s + 1]);
+  }
+
+  private startChunk(): void {
+    this.spillUsed = 0;
+    // Past three quarters full, start the arena afresh: cheaper than tracking what is still used.
+    if (this.arenaUsed > (NAME_ARENA_BYTES * 3) >>> 2) {
+      this.names.clear();
+      this.arenaUsed = 0;
+    }
+  }
+
+  /**
+   * Encodes many records: the bytes of all that succeed, each at an 8-byte aligned offset, and one
+   * error per record that failed.
+   */
+  encodeMany(inputs: readonly PeerTargetNameInput[], options: ResolvedOptions): {
+    bytes: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; failures: { index: number; error: PeerTargetNameError }[];
+  } {
+    const count = inputs.length;
+    const maxUnits = options.maxTargetNameLength;
+    const offsets = new Uint32Array(count);
+    const lengths = new Uint32Array(count);
+    const failures: { index: number; error: PeerTargetNameError }[] = [];
+    const perChunk = this.chunkRecords(maxUnits);
+    const slots = new Int32Array(Math.min(perChunk, count));
+    let out = new Uint8Array(Math.max(64, count * align8(L.SIZEOF_PEER_TARGET_NAME + 64)));
+    let outUsed = 0;
+    let hostFailed = false;
+    for (let base = 0; base < count; base += perChunk) {
+      const end = Math.min(count, base + perChunk);
+      this.startChunk();
+      const lay = this.layout(maxUnits, perChunk);
+      let written = 0;
+      for (let i = base; i < end; i++) {
+        const error = this.writeInput(inputs[i], lay.input + written * L.SIZEOF_INPUT,
+          lay.text + written * TEXT_SLOT, lay.spill, maxUnits);
+        if (error) {
+          failures.push({ index: i, error });
+          hostFailed = true;
+        } else {
+          slots[written++] = i;
+        }
+      }
+      const used = this.run(() => this.wasm.encode_batch(lay.input, written, lay.out, lay.status, options.word, maxUnits));
+      if (outUsed + used > out.length) {
+        const grown = new Uint8Array(Math.max(out.length * 2, outUsed + used));
+        grown.set(out.subarray(0, outUsed));
+        out = grown;
+      }
+      out.set(this.u8.subarray(lay.out, lay.out + used), outUsed);
+      const u32 = this.u32;
+      const i32 = this.i32;
+      for (let k = 0; k < written; k++) {
+        const s = (lay.status >>> 2) + k * (L.SIZEOF_STATUS >>> 2);
+        const index = slots[k];
+        const reason = i32[s + 2];
+        if (reason === 0) {
+          offsets[index] = outUsed + u32[s];
+          lengths[index] = u32[s + 1];
+        } else {
+          failures.push({ index, error: this.encodeError(inputs[index], reason, u32[s + 3], options) });
+        }
+      }
+      outUsed += used;
+    }
+    if (hostFailed) failures.sort((a, b) => a.index - b.index);
+    return { bytes: out.subarray(0, outUsed), offsets, lengths, failures };
+  }
+
+  /** Writes only a sockaddr (for WSADeleteSocketPeerTargetName); returns a view valid until the next call. */
+  encodePeer(peer: PeerInput, options: ResolvedOptions): Uint8Array {
+    this.startChunk();
+    const lay = this.layout(options.maxTargetNameLength, 1);
+    const input: PeerTargetNameInput = { protocol: 0, peer, targetName: 'x' };
+    const error = this.writeInput(input, lay.input, lay.text, lay.spill, options.maxTargetNameLength);
+    if (error) throw error;
+    const reason = this.run(() => this.wasm.encode_peer(lay.input, lay.out, options.word, lay.status));
+    if (reason !== 0) throw this.encodeError(input, reason, this.u32[(lay.status >>> 2) + 3], options);
+    return this.u8.subarray(lay.out, lay.out + L.SIZE_SOCKADDR_STORAGE);
+  }
+
+  /** Decodes any bytes into raw fields and every problem found, in byte order. */
+  decode(bytes: Uint8Array, options: ResolvedOptions): RawDecode {
+    // A view into this codec's own memory would be detached if reserve() grows it.
+    if (bytes.buffer === this.buffer) bytes = bytes.slice();
+    const length = bytes.length;
+    const copied = Math.min(length, DECODE_COPY_LIMIT);
+    this.reserve(copied + 8);
+    const at = this.workStart;
+    this.u8.set(bytes.subarray(0, copied), at);
+    const count = this.run(() => this.wasm.decode(at, copied, options.word, options.maxTargetNameLength, this.result));
+    const u32 = this.u32;
+    const r = this.result >>> 2;
+    const problems: RawDecode['problems'] = [];
+    for (let k = 0; k < count; k++) {
+      const p = r + ((L.RES_PROBLEMS + k * L.SIZEOF_PROBLEM) >>> 2);
+      problems.push({ reason: this.i32[p], detail: u32[p + 1], offset: u32[p + 2], length: u32[p + 3] });
+    }
+    const nameUnits = u32[r + (L.RES_NAME_UNITS >>> 2)];
+    if (copied < length) this.checkBeyondCopy(bytes, copied, nameUnits, problems);
+    const available = u32[r + (L.RES_NAME_AVAILABLE >>> 2)];
+    const nameAt = (at + L.OFFSET_STRINGS) >>> 1;
+    let name = '';
+    for (let i = 0; i < available; i += 4096) {
+      name += String.fromCharCode(...this.u16.subarray(nameAt + i, nameAt + Math.min(available, i + 4096)));
+    }
+    return {
+      length,
+      present: u32[r + (L.RES_PRESENT >>> 2)],
+      protocol: u32[r + (L.RES_PROTOCOL >>> 2)],
+      family: u32[r + (L.RES_FAMILY >>> 2)],
+      port: u32[r + (L.RES_PORT >>> 2)],
+      flowInfo: u32[r + (L.RES_FLOWINFO >>> 2)],
+      scopeId: u32[r + (L.RES_SCOPE_ID >>> 2)],
+      address: this.u8.slice(this.result + L.RES_ADDRESS, this.result + L.RES_ADDRESS + 16),
+      stringLength: u32[r + (L.RES_STRING_LENGTH >>> 2)],
+      lengthUnit: u32[r + (L.RES_LENGTH_UNIT >>> 2)] === L.LENGTH_UNIT_BYTES ? 'bytes' : 'units',
+      nameUnits,
+      name,
+      problems,
+    };
+  }
+
+  /**
+   * The codec saw only the first DECODE_COPY_LIMIT bytes of a longer buffer. Every byte past it is
+   * tail (no valid name reaches that far), so check those in place and drop the codec's "string
+   * beyond buffer" if the real buffer does hold the claimed string.
+   */
+  private checkBeyondCopy(bytes: Uint8Array, copied: number, nameUnits: number, problems: RawDecode['problems']): void {
+    const nameEnd = L.OFFSET_STRINGS + 2 * nameUnits;
+    const beyond = problems.findIndex((p) => p.reason === L.REASON_STRING_BEYOND_BUFFER);
+    if (beyond >= 0 && nameEnd <= bytes.length) problems.splice(beyond, 1);
+    if (problems.some((p) => p.reason === L.REASON_TAIL_NONZERO)) return;
+    for (let i = Math.max(copied, nameEnd); i < bytes.length; i++) {
+      if (bytes[i] !== 0) {
+        problems.push({ reason: L.REASON_TAIL_NONZERO, detail: bytes[i], offset: i, length: bytes.length - i });
+        return;
+      }
+    }
+  }
+}
+
+let shared: Codec | undefined;
+
+/** The codec instance behind the module-level API functions. */
+export function sharedCodec(): Codec {
+  return (shared ??= new Codec());
+}
