@@ -1,0 +1,822 @@
+/*
+ * peer_target_name_conformance.c: the LINUX CONFORMANCE LIBRARY, a test stand-in.
+ *
+ * WHAT IT IS. A small shared library of this project's own (libpeer_target_name_conformance.so,
+ * built by build/conformance.mjs for tests only) that exports the Windows names and signatures of
+ * WSASetSocketPeerTargetName, WSADeleteSocketPeerTargetName, WSASetSocketSecurity,
+ * WSAQuerySocketSecurity and WSAGetLastError, so the package's koffi bridge can be tested end to
+ * end on Linux. Windows' own Fwpuclnt.dll cannot run here: Wine's fwpuclnt.dll only stubs these
+ * functions (a call aborts the process). The functions below apply the documented argument rules
+ * (the function's reference page, with the project's decisions in SPEC §2/§3 where the sources
+ * disagree) to REAL POSIX sockets, and keep what they accepted in per-socket tables that the
+ * tests read back through the ptn_* exports.
+ *
+ * WHAT IT IS NOT. It is not Windows, not Fwpuclnt.dll, not Ws2_32.dll and not a port of either.
+ * It does no IPsec, no authentication, no policy, and sends nothing on the network; it never
+ * touches the socket beyond reading its state (fstat, SO_DOMAIN, SO_TYPE, getpeername). A success
+ * here means only "these arguments pass the documented checks", never "Windows would authenticate
+ * this peer". Where Windows' exact behaviour is not documented (the order of the checks, what
+ * happens to a table when its socket is closed), the choices are written down below and are this
+ * library's, not Windows'. It must never be shipped or loaded outside the test path.
+ *
+ * The SOCKET handle is the POSIX file descriptor (SOCKET = uintptr_t, ULONG = uint32_t). Structs
+ * are read in their Windows layout; every size, offset and Winsock number comes from
+ * build/generated/layout.h (generated from assembly/layout.ts), none is copied by hand.
+ *
+ * WSASetSocketPeerTargetName(s, name, len, ovl, cr), the checks in order (first failure wins):
+ *   0. fault injection (ptn_fail_next)                                  -> the injected error
+ *   1. name == NULL                                                     -> WSAEFAULT
+ *   2. s is not a socket (beyond INT_MAX, EBADF, fstat not S_ISSOCK)    -> WSAENOTSOCK
+ *   3. the socket's family (SO_DOMAIN) is not AF_INET / AF_INET6        -> WSAEAFNOSUPPORT (SPEC §3;
+ *      the reference page says WSAEINVAL here, the project decided otherwise)
+ *   4. the socket's type (SO_TYPE) is not SOCK_STREAM / SOCK_DGRAM      -> WSAEINVAL
+ *   5. the socket is connected (getpeername succeeds)                   -> WSAEISCONN
+ *   6. len < 144                                                        -> WSAEMSGSIZE
+ *   7. SecurityProtocol > 2                                             -> WSAEINVAL
+ *   8. PeerTargetNameStringLen, read in the length-unit policy's unit (AUTO: UTF-16 units for
+ *      DEFAULT/IPSEC, bytes for IPSEC2), gives 0 bytes or an odd byte count -> WSAEINVAL
+ *   9. len < 140 + the string's bytes                                   -> WSAEMSGSIZE
+ *  10. PeerAddress: SOCK_DGRAM: family not 2/23 -> WSAEAFNOSUPPORT; unspecified address or port 0
+ *      -> WSAEINVAL. SOCK_STREAM: all 128 bytes zero is allowed; otherwise family not 2/23 ->
+ *      WSAEAFNOSUPPORT
+ *  11. the name equals the refused name (ptn_refuse_name)               -> WSAEINVAL
+ *  12. stored: key (family, port, address, and scope_id for IPv6; flowinfo is not part of the
+ *      key) -> (protocol, a copy of the name, a global sequence number, CLOCK_MONOTONIC time);
+ *      the same key again replaces the entry (new sequence, time, moved to the end of the list).
+ * Not checked (undocumented for Windows): the padding bytes, the bytes after the string, the name's
+ * content, and whether the peer's family matches the socket's.
+ *
+ * WSADeleteSocketPeerTargetName(s, addr, addrLen, ovl, cr): 0 fault injection; 1 addr == NULL ->
+ * WSAEFAULT; 2-5 the same socket checks as above; addrLen < 2 -> WSAEMSGSIZE; family not 2/23 ->
+ * WSAEAFNOSUPPORT; addrLen < 16 (IPv4) / 28 (IPv6) -> WSAEMSGSIZE; peer not in the table ->
+ * WSAEINVAL; else the entry is removed. (An all-zero stream peer, family 0, cannot be deleted.)
+ *
+ * On failure every function returns SOCKET_ERROR (-1) and sets the calling thread's last error
+ * (WSAGetLastError); a success returns 0 and leaves the last error as it was, as Winsock does.
+ *
+ * Socket identity: the tables are keyed by descriptor and remember the socket's (st_dev, st_ino).
+ * When the descriptor is found to name another socket (closed and reused), the old table is
+ * dropped first: this stands in for closesocket() clearing the socket's state on Windows.
+ *
+ * Thread safety: one pthread mutex guards every table and global; the last error and the
+ * last-call record (ptn_last_bytes, ptn_last_socket) are thread-local.
+ *
+ * Cost: a call makes two syscalls on the descriptor (fstat, getpeername; SO_DOMAIN and SO_TYPE only
+ * the first time a thread meets a socket, see tl_socket_cache) and an O(1) hash-table step, so
+ * 100,000 peers on one socket stay as fast as one.
+ */
+
+#define _GNU_SOURCE 1
+
+#include "peer_target_name_conformance.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "layout.h"
+
+#if defined(_WIN32)
+#error "The conformance library is a Linux/macOS test stand-in; on Windows the real Fwpuclnt.dll is used."
+#endif
+
+/* The security structs are not in assembly/layout.ts (the codec never builds them); their layout,
+ * from mstcpip.h: SOCKET_SECURITY_SETTINGS { SOCKET_SECURITY_PROTOCOL SecurityProtocol; ULONG
+ * SecurityFlags; } and SOCKET_SECURITY_QUERY_INFO { SOCKET_SECURITY_PROTOCOL SecurityProtocol;
+ * ULONG Flags; UINT64 PeerApplicationAccessTokenHandle; UINT64 PeerMachineAccessTokenHandle; }. */
+#define SIZEOF_SECURITY_SETTINGS 8u
+#define SIZEOF_SECURITY_QUERY_INFO 24u
+#define SOCKET_SETTINGS_GUARANTEE_ENCRYPTION 0x1u /* SecurityFlags */
+#define SOCKET_INFO_CONNECTION_SECURED 0x1u       /* QUERY_INFO Flags */
+#define SOCKET_INFO_CONNECTION_ENCRYPTED 0x2u
+
+/* ---- little-endian access (the Windows structs are LE whatever the host) ----------------------- */
+
+static uint16_t rd16le(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t rd32le(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static void wr16le(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void wr32le(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+}
+static void wr64le(uint8_t *p, uint64_t v) { wr32le(p, (uint32_t)v); wr32le(p + 4, (uint32_t)(v >> 32)); }
+
+/* ---- thread-local state ------------------------------------------------------------------------ */
+
+static _Thread_local int tl_last_error;
+static _Thread_local uintptr_t tl_last_socket;
+static _Thread_local uint32_t tl_last_len;   /* the len argument of the last call */
+static _Thread_local uint32_t tl_last_kept;  /* bytes kept in tl_last_buf */
+static _Thread_local uint8_t *tl_last_buf;
+static _Thread_local uint32_t tl_last_cap;
+
+/* Frees a thread's last-call buffer when the thread exits. */
+static pthread_key_t buffer_key;
+static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
+static void buffer_key_free(void *p) { free(p); }
+static void buffer_key_create(void) { (void)pthread_key_create(&buffer_key, buffer_key_free); }
+
+static int fail(int error) {
+  tl_last_error = error;
+  return PTN_SOCKET_ERROR;
+}
+
+/* Keeps the exact bytes a call received (up to PTN_CONFORMANCE_LAST_BYTES_MAX). */
+static void record_last_call(uintptr_t s, const void *name, uint32_t len) {
+  tl_last_socket = s;
+  tl_last_len = len;
+  tl_last_kept = 0;
+  if (name == NULL || len == 0) return;
+  uint32_t keep = len < PTN_CONFORMANCE_LAST_BYTES_MAX ? len : PTN_CONFORMANCE_LAST_BYTES_MAX;
+  if (keep > tl_last_cap) {
+    uint32_t cap = tl_last_cap ? tl_last_cap : 256;
+    while (cap < keep) cap *= 2;
+    uint8_t *grown = realloc(tl_last_buf, cap);
+    if (grown == NULL) return; /* nothing kept; the call itself goes on */
+    tl_last_buf = grown;
+    tl_last_cap = cap;
+    pthread_once(&buffer_key_once, buffer_key_create);
+    (void)pthread_setspecific(buffer_key, grown);
+  }
+  memcpy(tl_last_buf, name, keep);
+  tl_last_kept = keep;
+}
+
+/* ---- peer keys and per-socket tables ----------------------------------------------------------- */
+
+typedef struct {
+  uint16_t family; /* Windows value: 2, 23, or 0 for the all-zero stream peer */
+  uint16_t port;   /* as stored in the struct (network order bytes, read LE: only compared) */
+  uint32_t scope;  /* IPv6 scope_id; 0 for IPv4 */
+  uint8_t addr[16];
+} peer_key;
+
+typedef struct peer_entry {
+  peer_key key;
+  uint64_t hash;
+  uint32_t flowinfo; /* of the latest registration (not part of the key) */
+  uint32_t protocol;
+  uint16_t *name;
+  uint32_t units;
+  uint64_t seq;
+  uint64_t time_ns;
+  struct peer_entry *prev, *next; /* registration order */
+} peer_entry;
+
+typedef struct {
+  dev_t dev;
+  ino_t ino;
+  int has_security;
+  uint32_t security_protocol;
+  uint32_t security_flags;
+  peer_entry **slots; /* open addressing, linear probing, power-of-two capacity */
+  uint32_t capacity;
+  uint32_t count;
+  peer_entry *head, *tail;
+} socket_table;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static socket_table **tables; /* indexed by descriptor */
+static size_t tables_len;
+static uint64_t next_seq = 1;
+static uint64_t call_count;
+static uint32_t max_len_seen;
+static uint32_t fail_count;
+static int fail_error;
+static uint16_t *refused_name;
+static uint32_t refused_units;
+static int length_unit = PTN_LENGTH_UNIT_AUTO;
+
+uint64_t ptn_monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
+  x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27; x *= 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+static uint64_t key_hash(const peer_key *k) {
+  uint64_t a, b;
+  memcpy(&a, k->addr, 8);
+  memcpy(&b, k->addr + 8, 8);
+  uint64_t h = mix64(((uint64_t)k->family << 48) ^ ((uint64_t)k->port << 32) ^ k->scope);
+  h = mix64(h ^ a);
+  return mix64(h ^ b);
+}
+
+static int key_equal(const peer_key *x, const peer_key *y) {
+  return x->family == y->family && x->port == y->port && x->scope == y->scope &&
+         memcmp(x->addr, y->addr, 16) == 0;
+}
+
+/* Reads a Windows-layout sockaddr into a key. The caller checked the family (2, 23, or 0). */
+static void key_from_sockaddr(const uint8_t *sa, peer_key *k, uint32_t *flowinfo) {
+  memset(k, 0, sizeof *k);
+  k->family = rd16le(sa + PTN_SIN_FAMILY);
+  if (flowinfo) *flowinfo = 0;
+  if (k->family == PTN_AF_INET) {
+    k->port = rd16le(sa + PTN_SIN_PORT);
+    memcpy(k->addr, sa + PTN_SIN_ADDR, 4);
+  } else if (k->family == PTN_AF_INET6) {
+    k->port = rd16le(sa + PTN_SIN6_PORT);
+    memcpy(k->addr, sa + PTN_SIN6_ADDR, 16);
+    k->scope = rd32le(sa + PTN_SIN6_SCOPE_ID);
+    if (flowinfo) *flowinfo = rd32le(sa + PTN_SIN6_FLOWINFO);
+  } else if (k->family != 0) {
+    k->family = UINT16_MAX; /* an unknown family (only a lookup can pass one): matches nothing */
+  }
+}
+
+/* Writes an entry's peer back as a 128-byte Windows-layout SOCKADDR_STORAGE. */
+static void entry_to_sockaddr(const peer_entry *e, uint8_t *out) {
+  memset(out, 0, PTN_SIZE_SOCKADDR_STORAGE);
+  if (e->key.family == PTN_AF_INET) {
+    wr16le(out + PTN_SIN_FAMILY, PTN_AF_INET);
+    wr16le(out + PTN_SIN_PORT, e->key.port);
+    memcpy(out + PTN_SIN_ADDR, e->key.addr, 4);
+  } else if (e->key.family == PTN_AF_INET6) {
+    wr16le(out + PTN_SIN6_FAMILY, PTN_AF_INET6);
+    wr16le(out + PTN_SIN6_PORT, e->key.port);
+    wr32le(out + PTN_SIN6_FLOWINFO, e->flowinfo);
+    memcpy(out + PTN_SIN6_ADDR, e->key.addr, 16);
+    wr32le(out + PTN_SIN6_SCOPE_ID, e->key.scope);
+  }
+}
+
+static void entry_free(peer_entry *e) {
+  free(e->name);
+  free(e);
+}
+
+static void table_clear_peers(socket_table *t) {
+  for (peer_entry *e = t->head, *n; e != NULL; e = n) {
+    n = e->next;
+    entry_free(e);
+  }
+  free(t->slots);
+  t->slots = NULL;
+  t->capacity = t->count = 0;
+  t->head = t->tail = NULL;
+}
+
+static void table_free(socket_table *t) {
+  if (t == NULL) return;
+  table_clear_peers(t);
+  free(t);
+}
+
+/* The slot holding key, or the empty slot where it would go. capacity > 0. */
+static uint32_t table_probe(const socket_table *t, const peer_key *k, uint64_t h) {
+  uint32_t mask = t->capacity - 1;
+  uint32_t i = (uint32_t)h & mask;
+  while (t->slots[i] != NULL && !(t->slots[i]->hash == h && key_equal(&t->slots[i]->key, k))) {
+    i = (i + 1) & mask;
+  }
+  return i;
+}
+
+static peer_entry *table_find(const socket_table *t, const peer_key *k) {
+  if (t == NULL || t->capacity == 0) return NULL;
+  return t->slots[table_probe(t, k, key_hash(k))];
+}
+
+/* Keeps the load at most 1/2. 0, or -1 when out of memory. */
+static int table_reserve(socket_table *t, uint32_t need) {
+  if (t->capacity != 0 && (uint64_t)need * 2 <= t->capacity) return 0;
+  uint32_t cap = t->capacity ? t->capacity : 16;
+  while ((uint64_t)need * 2 > cap) {
+    if (cap > (UINT32_MAX >> 1)) return -1;
+    cap *= 2;
+  }
+  peer_entry **slots = calloc(cap, sizeof *slots);
+  if (slots == NULL) return -1;
+  for (uint32_t i = 0; i < t->capacity; i++) {
+    peer_entry *e = t->slots[i];
+    if (e == NULL) continue;
+    uint32_t j = (uint32_t)e->hash & (cap - 1);
+    while (slots[j] != NULL) j = (j + 1) & (cap - 1);
+    slots[j] = e;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->capacity = cap;
+  return 0;
+}
+
+static void list_unlink(socket_table *t, peer_entry *e) {
+  if (e->prev) e->prev->next = e->next; else t->head = e->next;
+  if (e->next) e->next->prev = e->prev; else t->tail = e->prev;
+  e->prev = e->next = NULL;
+}
+
+static void list_append(socket_table *t, peer_entry *e) {
+  e->prev = t->tail;
+  e->next = NULL;
+  if (t->tail) t->tail->next = e; else t->head = e;
+  t->tail = e;
+}
+
+/* Removes the entry at slot i (backward-shift deletion: no tombstones, lookups stay short). */
+static void table_remove_slot(socket_table *t, uint32_t i) {
+  uint32_t mask = t->capacity - 1;
+  peer_entry *gone = t->slots[i];
+  uint32_t j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    peer_entry *e = t->slots[j];
+    if (e == NULL) break;
+    uint32_t home = (uint32_t)e->hash & mask;
+    /* e may move to the hole at i unless its home lies cyclically in (i, j]. */
+    int stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      t->slots[i] = e;
+      i = j;
+    }
+  }
+  t->slots[i] = NULL;
+  t->count--;
+  list_unlink(t, gone);
+  entry_free(gone);
+}
+
+/* The descriptor's table (under lock), dropping a stale one whose socket was closed and the
+ * descriptor reused. create: make one when there is none. NULL when none / out of memory. */
+static socket_table *table_for(int fd, const struct stat *st, int create) {
+  if (fd < 0) return NULL;
+  size_t at = (size_t)fd;
+  if (at < tables_len && tables[at] != NULL) {
+    socket_table *t = tables[at];
+    if (t->dev == st->st_dev && t->ino == st->st_ino) return t;
+    table_free(t); /* another socket now: the old one was closed */
+    tables[at] = NULL;
+  }
+  if (!create) return NULL;
+  if (at >= tables_len) {
+    size_t len = tables_len ? tables_len : 64;
+    while (len <= at) len *= 2;
+    socket_table **grown = realloc(tables, len * sizeof *grown);
+    if (grown == NULL) return NULL;
+    memset(grown + tables_len, 0, (len - tables_len) * sizeof *grown);
+    tables = grown;
+    tables_len = len;
+  }
+  socket_table *t = calloc(1, sizeof *t);
+  if (t == NULL) return NULL;
+  t->dev = st->st_dev;
+  t->ino = st->st_ino;
+  tables[at] = t;
+  return t;
+}
+
+/* ---- socket checks on the real descriptor ------------------------------------------------------ */
+
+/* 0 when s is a socket; its fstat in *st. */
+static int socket_stat(uintptr_t s, struct stat *st) {
+  if (s > (uintptr_t)INT_MAX) return PTN_WSAENOTSOCK;
+  if (fstat((int)s, st) != 0 || !S_ISSOCK(st->st_mode)) return PTN_WSAENOTSOCK;
+  return 0;
+}
+
+/* A socket's family and type are fixed for its life, so the last socket's pair is kept per thread,
+ * keyed by the descriptor AND its (st_dev, st_ino) as fstat sees them on this very call: a closed
+ * and reused descriptor names another inode and misses. fstat and getpeername still run every call
+ * (the connection state does change). This halves the syscalls of a burst of calls on one socket. */
+static _Thread_local struct {
+  int valid;
+  int fd;
+  dev_t dev;
+  ino_t ino;
+  int domain;
+  int so_type;
+} tl_socket_cache;
+
+/* Checks 2-5 (5 only when check_connected): 0, or the Winsock error. The socket type in *type
+ * (PTN_SOCK_STREAM / PTN_SOCK_DGRAM). */
+static int check_socket(uintptr_t s, int check_connected, int *type, struct stat *st) {
+  int e = socket_stat(s, st);
+  if (e) return e;
+  int fd = (int)s;
+  int domain = -1;
+  int so_type = -1;
+  if (tl_socket_cache.valid && tl_socket_cache.fd == fd && tl_socket_cache.dev == st->st_dev &&
+      tl_socket_cache.ino == st->st_ino) {
+    domain = tl_socket_cache.domain;
+    so_type = tl_socket_cache.so_type;
+    goto classify;
+  }
+#ifdef SO_DOMAIN
+  socklen_t optlen = sizeof domain;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &optlen) != 0) {
+    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
+  }
+#else /* macOS: no SO_DOMAIN; the local address carries the family even before bind */
+  struct sockaddr_storage local;
+  socklen_t locallen = sizeof local;
+  memset(&local, 0, sizeof local);
+  if (getsockname(fd, (struct sockaddr *)&local, &locallen) != 0) {
+    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
+  }
+  domain = local.ss_family;
+#endif
+  socklen_t typelen = sizeof so_type;
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &so_type, &typelen) != 0) {
+    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
+  }
+  tl_socket_cache.valid = 1;
+  tl_socket_cache.fd = fd;
+  tl_socket_cache.dev = st->st_dev;
+  tl_socket_cache.ino = st->st_ino;
+  tl_socket_cache.domain = domain;
+  tl_socket_cache.so_type = so_type;
+classify:
+  if (domain != AF_INET && domain != AF_INET6) return PTN_WSAEAFNOSUPPORT;
+  if (so_type == SOCK_STREAM) *type = PTN_SOCK_STREAM;
+  else if (so_type == SOCK_DGRAM) *type = PTN_SOCK_DGRAM;
+  else return PTN_WSAEINVAL;
+  if (check_connected) {
+    struct sockaddr_storage peer;
+    socklen_t peerlen = sizeof peer;
+    if (getpeername(fd, (struct sockaddr *)&peer, &peerlen) == 0) return PTN_WSAEISCONN;
+  }
+  return 0;
+}
+
+/* Takes one injected fault (under lock): the error, or 0 when none is pending. */
+static int take_fault_locked(void) {
+  if (fail_count == 0) return 0;
+  fail_count--;
+  return fail_error;
+}
+
+static int all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != 0) return 0;
+  return 1;
+}
+
+/* ---- the Windows-named exports ----------------------------------------------------------------- */
+
+int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void *overlapped,
+                               void *completion) {
+  (void)overlapped; /* the stand-in is synchronous: both are ignored, as for a non-overlapped socket */
+  (void)completion;
+  record_last_call(s, name, len);
+
+  pthread_mutex_lock(&lock);
+  call_count++;
+  if (len > max_len_seen) max_len_seen = len;
+  int injected = take_fault_locked();
+  int unit = length_unit;
+  pthread_mutex_unlock(&lock);
+  if (injected) return fail(injected);
+
+  if (name == NULL) return fail(PTN_WSAEFAULT);
+  int type = 0;
+  struct stat st;
+  int e = check_socket(s, 1, &type, &st);
+  if (e) return fail(e);
+  if (len < PTN_SIZEOF_PEER_TARGET_NAME) return fail(PTN_WSAEMSGSIZE);
+
+  const uint8_t *p = name;
+  uint32_t protocol = rd32le(p + PTN_OFFSET_PROTOCOL);
+  if (protocol > PTN_PROTOCOL_MAX) return fail(PTN_WSAEINVAL);
+
+  uint64_t field = rd32le(p + PTN_OFFSET_STRING_LENGTH);
+  int in_bytes = unit == PTN_LENGTH_UNIT_BYTES ||
+                 (unit == PTN_LENGTH_UNIT_AUTO && protocol == PTN_PROTOCOL_IPSEC2);
+  uint64_t string_bytes = in_bytes ? field : field * 2;
+  if (string_bytes == 0 || (string_bytes & 1) != 0) return fail(PTN_WSAEINVAL);
+  if ((uint64_t)len < (uint64_t)PTN_OFFSET_STRINGS + string_bytes) return fail(PTN_WSAEMSGSIZE);
+
+  const uint8_t *peer = p + PTN_OFFSET_PEER;
+  uint16_t family = rd16le(peer + PTN_SIN_FAMILY);
+  int zero_stream_peer = type == PTN_SOCK_STREAM && all_zero(peer, PTN_SIZE_SOCKADDR_STORAGE);
+  if (!zero_stream_peer) {
+    if (family != PTN_AF_INET && family != PTN_AF_INET6) return fail(PTN_WSAEAFNOSUPPORT);
+    if (type == PTN_SOCK_DGRAM) {
+      int v4 = family == PTN_AF_INET;
+      uint16_t port = rd16le(peer + (v4 ? PTN_SIN_PORT : PTN_SIN6_PORT));
+      int unspecified = v4 ? all_zero(peer + PTN_SIN_ADDR, 4) : all_zero(peer + PTN_SIN6_ADDR, 16);
+      if (port == 0 || unspecified) return fail(PTN_WSAEINVAL);
+    }
+  }
+
+  uint32_t units = (uint32_t)(string_bytes / 2);
+  const uint8_t *strings = p + PTN_OFFSET_STRINGS;
+  uint16_t *copy = malloc((size_t)units * sizeof *copy);
+  if (copy == NULL) return fail(PTN_WSAENOBUFS);
+  for (uint32_t i = 0; i < units; i++) copy[i] = rd16le(strings + 2 * (size_t)i);
+
+  peer_key key;
+  uint32_t flowinfo = 0;
+  key_from_sockaddr(peer, &key, &flowinfo);
+  uint64_t hash = key_hash(&key);
+  uint64_t now = ptn_monotonic_ns();
+
+  pthread_mutex_lock(&lock);
+  if (refused_units != 0 && refused_units == units &&
+      memcmp(refused_name, copy, (size_t)units * sizeof *copy) == 0) {
+    pthread_mutex_unlock(&lock);
+    free(copy);
+    return fail(PTN_WSAEINVAL);
+  }
+  socket_table *t = table_for((int)s, &st, 1);
+  if (t == NULL || table_reserve(t, t->count + 1) != 0) {
+    pthread_mutex_unlock(&lock);
+    free(copy);
+    return fail(PTN_WSAENOBUFS);
+  }
+  uint32_t slot = table_probe(t, &key, hash);
+  peer_entry *entry = t->slots[slot];
+  if (entry != NULL) { /* the same peer again: replace */
+    free(entry->name);
+    list_unlink(t, entry);
+  } else {
+    entry = calloc(1, sizeof *entry);
+    if (entry == NULL) {
+      pthread_mutex_unlock(&lock);
+      free(copy);
+      return fail(PTN_WSAENOBUFS);
+    }
+    entry->key = key;
+    entry->hash = hash;
+    t->slots[slot] = entry;
+    t->count++;
+  }
+  entry->flowinfo = flowinfo;
+  entry->protocol = protocol;
+  entry->name = copy;
+  entry->units = units;
+  entry->seq = next_seq++;
+  entry->time_ns = now;
+  list_append(t, entry);
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int WSADeleteSocketPeerTargetName(uintptr_t s, const void *peerAddr, uint32_t peerAddrLen,
+                                  void *overlapped, void *completion) {
+  (void)overlapped;
+  (void)completion;
+  pthread_mutex_lock(&lock);
+  int injected = take_fault_locked();
+  pthread_mutex_unlock(&lock);
+  if (injected) return fail(injected);
+
+  if (peerAddr == NULL) return fail(PTN_WSAEFAULT);
+  int type = 0;
+  struct stat st;
+  int e = check_socket(s, 1, &type, &st);
+  if (e) return fail(e);
+  const uint8_t *sa = peerAddr;
+  if (peerAddrLen < 2) return fail(PTN_WSAEMSGSIZE);
+  uint16_t family = rd16le(sa + PTN_SIN_FAMILY);
+  uint32_t need;
+  if (family == PTN_AF_INET) need = PTN_SIZEOF_SOCKADDR_IN;
+  else if (family == PTN_AF_INET6) need = PTN_SIZEOF_SOCKADDR_IN6;
+  else return fail(PTN_WSAEAFNOSUPPORT);
+  if (peerAddrLen < need) return fail(PTN_WSAEMSGSIZE);
+
+  peer_key key;
+  key_from_sockaddr(sa, &key, NULL);
+  uint64_t hash = key_hash(&key);
+  pthread_mutex_lock(&lock);
+  socket_table *t = table_for((int)s, &st, 0);
+  if (t == NULL || t->capacity == 0) {
+    pthread_mutex_unlock(&lock);
+    return fail(PTN_WSAEINVAL);
+  }
+  uint32_t slot = table_probe(t, &key, hash);
+  if (t->slots[slot] == NULL) {
+    pthread_mutex_unlock(&lock);
+    return fail(PTN_WSAEINVAL);
+  }
+  table_remove_slot(t, slot);
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int WSASetSocketSecurity(uintptr_t s, const void *settings, uint32_t len, void *overlapped,
+                         void *completion) {
+  (void)overlapped;
+  (void)completion;
+  int type = 0;
+  struct stat st;
+  int e = check_socket(s, 1, &type, &st); /* the page: not permitted on a connected socket */
+  if (e) return fail(e);
+  uint32_t protocol = PTN_PROTOCOL_DEFAULT, flags = 0;
+  if (settings != NULL) { /* NULL: the default settings */
+    if (len < SIZEOF_SECURITY_SETTINGS) return fail(PTN_WSAEINVAL);
+    const uint8_t *p = settings;
+    protocol = rd32le(p);
+    flags = rd32le(p + 4);
+    if (protocol > PTN_PROTOCOL_MAX) return fail(PTN_WSAEINVAL);
+  }
+  pthread_mutex_lock(&lock);
+  socket_table *t = table_for((int)s, &st, 1);
+  if (t == NULL) {
+    pthread_mutex_unlock(&lock);
+    return fail(PTN_WSAENOBUFS);
+  }
+  t->has_security = 1;
+  t->security_protocol = protocol;
+  t->security_flags = flags;
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int WSAQuerySocketSecurity(uintptr_t s, const void *queryTemplate, uint32_t templateLen, void *info,
+                           uint32_t *infoLen, void *overlapped, void *completion) {
+  (void)queryTemplate; /* the template (which peer, which token rights) has nothing to select here */
+  (void)templateLen;
+  (void)overlapped;
+  (void)completion;
+  int type = 0;
+  struct stat st;
+  int e = check_socket(s, 0, &type, &st); /* a query is meant for a connected socket too */
+  if (e) return fail(e);
+  if (infoLen == NULL) return fail(PTN_WSAEFAULT);
+  if (info == NULL || *infoLen < SIZEOF_SECURITY_QUERY_INFO) {
+    *infoLen = SIZEOF_SECURITY_QUERY_INFO;
+    return fail(PTN_WSAEMSGSIZE);
+  }
+  uint32_t protocol = PTN_PROTOCOL_DEFAULT, flags = 0;
+  pthread_mutex_lock(&lock);
+  socket_table *t = table_for((int)s, &st, 0);
+  if (t != NULL && t->has_security) {
+    /* Simulated: nothing is secured for real, the flags only echo that security was requested. */
+    protocol = t->security_protocol;
+    flags = SOCKET_INFO_CONNECTION_SECURED;
+    if (t->security_flags & SOCKET_SETTINGS_GUARANTEE_ENCRYPTION) flags |= SOCKET_INFO_CONNECTION_ENCRYPTED;
+  }
+  pthread_mutex_unlock(&lock);
+  uint8_t *out = info;
+  wr32le(out, protocol);
+  wr32le(out + 4, flags);
+  wr64le(out + 8, 0);  /* PeerApplicationAccessTokenHandle: no token here */
+  wr64le(out + 16, 0); /* PeerMachineAccessTokenHandle */
+  *infoLen = SIZEOF_SECURITY_QUERY_INFO;
+  return 0;
+}
+
+int WSAGetLastError(void) { return tl_last_error; }
+
+void WSASetLastError(int error) { tl_last_error = error; }
+
+/* ---- test-only exports ------------------------------------------------------------------------- */
+
+int ptn_set_length_unit(int unit) {
+  if (unit != PTN_LENGTH_UNIT_AUTO && unit != PTN_LENGTH_UNIT_UNITS && unit != PTN_LENGTH_UNIT_BYTES) return -1;
+  pthread_mutex_lock(&lock);
+  length_unit = unit;
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+int ptn_length_unit(void) {
+  pthread_mutex_lock(&lock);
+  int unit = length_unit;
+  pthread_mutex_unlock(&lock);
+  return unit;
+}
+
+/* The socket's table for a look-inside call (under lock), or NULL. */
+static socket_table *table_peek(uintptr_t s) {
+  struct stat st;
+  if (socket_stat(s, &st) != 0) return NULL;
+  return table_for((int)s, &st, 0);
+}
+
+uint32_t ptn_peer_count(uintptr_t s) {
+  pthread_mutex_lock(&lock);
+  socket_table *t = table_peek(s);
+  uint32_t n = t ? t->count : 0;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+static peer_entry *find_peer_locked(uintptr_t s, const void *sockaddr128) {
+  if (sockaddr128 == NULL) return NULL;
+  peer_key key;
+  key_from_sockaddr(sockaddr128, &key, NULL);
+  return table_find(table_peek(s), &key);
+}
+
+int ptn_peer_lookup(uintptr_t s, const void *sockaddr128, uint16_t *nameOut, uint32_t nameCap,
+                    uint64_t *seqOut, uint64_t *timeNsOut) {
+  pthread_mutex_lock(&lock);
+  peer_entry *e = find_peer_locked(s, sockaddr128);
+  if (e == NULL) {
+    pthread_mutex_unlock(&lock);
+    return -1;
+  }
+  if (nameOut != NULL) memcpy(nameOut, e->name, (size_t)(e->units < nameCap ? e->units : nameCap) * sizeof *nameOut);
+  if (seqOut != NULL) *seqOut = e->seq;
+  if (timeNsOut != NULL) *timeNsOut = e->time_ns;
+  int units = e->units > (uint32_t)INT_MAX ? INT_MAX : (int)e->units;
+  pthread_mutex_unlock(&lock);
+  return units;
+}
+
+int ptn_peer_protocol(uintptr_t s, const void *sockaddr128) {
+  pthread_mutex_lock(&lock);
+  peer_entry *e = find_peer_locked(s, sockaddr128);
+  int protocol = e ? (int)e->protocol : -1;
+  pthread_mutex_unlock(&lock);
+  return protocol;
+}
+
+int ptn_peer_list(uintptr_t s, void *sockaddrsOut, uint32_t cap) {
+  pthread_mutex_lock(&lock);
+  socket_table *t = table_peek(s);
+  uint32_t n = 0;
+  if (t != NULL) {
+    if (sockaddrsOut == NULL) {
+      n = t->count;
+    } else {
+      uint8_t *out = sockaddrsOut;
+      for (peer_entry *e = t->head; e != NULL && n < cap; e = e->next, n++) {
+        entry_to_sockaddr(e, out + (size_t)n * PTN_SIZE_SOCKADDR_STORAGE);
+      }
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return n > (uint32_t)INT_MAX ? INT_MAX : (int)n;
+}
+
+uint32_t ptn_last_bytes(void *out, uint32_t cap) {
+  if (out != NULL) {
+    uint32_t n = tl_last_kept < cap ? tl_last_kept : cap;
+    if (n) memcpy(out, tl_last_buf, n);
+  }
+  return tl_last_len;
+}
+
+uintptr_t ptn_last_socket(void) { return tl_last_socket; }
+
+void ptn_fail_next(uint32_t count, int wsaError) {
+  pthread_mutex_lock(&lock);
+  fail_count = wsaError != 0 ? count : 0;
+  fail_error = wsaError;
+  pthread_mutex_unlock(&lock);
+}
+
+void ptn_refuse_name(const uint16_t *units, uint32_t n) {
+  uint16_t *copy = NULL;
+  if (n != 0 && units != NULL) {
+    copy = malloc((size_t)n * sizeof *copy);
+    if (copy != NULL) memcpy(copy, units, (size_t)n * sizeof *copy);
+  }
+  pthread_mutex_lock(&lock);
+  free(refused_name);
+  refused_name = copy;
+  refused_units = copy != NULL ? n : 0;
+  pthread_mutex_unlock(&lock);
+}
+
+uint64_t ptn_call_count(void) {
+  pthread_mutex_lock(&lock);
+  uint64_t n = call_count;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+uint32_t ptn_max_len_seen(void) {
+  pthread_mutex_lock(&lock);
+  uint32_t n = max_len_seen;
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+void ptn_reset(void) {
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < tables_len; i++) {
+    table_free(tables[i]);
+    tables[i] = NULL;
+  }
+  next_seq = 1;
+  call_count = 0;
+  max_len_seen = 0;
+  fail_count = 0;
+  fail_error = 0;
+  free(refused_name);
+  refused_name = NULL;
+  refused_units = 0;
+  length_unit = PTN_LENGTH_UNIT_AUTO;
+  pthread_mutex_unlock(&lock);
+  tl_last_error = 0;
+  tl_last_socket = 0;
+  tl_last_len = 0;
+  tl_last_kept = 0;
+}
