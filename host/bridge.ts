@@ -1,0 +1,203 @@
+// peer-target-name/bridge (Node only): hands SOCKET_PEER_TARGET_NAME bytes to the native functions
+// through koffi. On Windows that is Fwpuclnt.dll and Ws2_32.dll; elsewhere, one library named by
+// the caller that exports the same symbols (the package's Linux conformance library in tests).
+import { createRequire } from 'node:module';
+import { sharedCodec, type Codec } from './codec.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { PeerTargetNameError } from './errors.js';
+import { asBytes, decodedPeer, problemsOf } from './decode.js';
+import { bindNative, PROTOTYPES, type NativeFunctions, type NativeLibraries } from './native.js';
+import { AsyncCallPool } from './bridge-async.js';
+import { WinsockError, checkSocket, type SocketHandle } from './winsock.js';
+import * as L from './generated/layout.js';
+import type { CodecOptions, PeerInput, PeerTargetNameInput } from './types.js';
+
+export { WinsockError, type SocketHandle } from './winsock.js';
+
+export interface BridgeOptions {
+  /**
+   * One shared library that exports WSASetSocketPeerTargetName, WSADeleteSocketPeerTargetName,
+   * WSASetSocketSecurity, WSAQuerySocketSecurity and WSAGetLastError. Defaults to the environment
+   * variable PEER_TARGET_NAME_LIBRARY; on Windows, without either, Fwpuclnt.dll and Ws2_32.dll.
+   */
+  library?: string;
+  /** Worker threads for the async calls (default 2). */
+  asyncThreads?: number;
+}
+
+/** Bytes already encoded, or the input to encode (straight into WASM memory, passed without a copy). */
+export type PeerTargetNameTarget = Uint8Array | ArrayBufferView | PeerTargetNameInput;
+
+/** No native backend here: says which platform was found and what to do. */
+export class BridgeUnavailableError extends Error {
+  readonly platform: string;
+  readonly arch: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BridgeUnavailableError';
+    this.platform = process.platform;
+    this.arch = process.arch;
+  }
+}
+
+function librariesFor(options: BridgeOptions): NativeLibraries & { backend: 'windows' | 'library' } {
+  const library = options.library ?? process.env.PEER_TARGET_NAME_LIBRARY;
+  if (library) return { backend: 'library', secureSockets: library, winsock: library };
+  if (process.platform === 'win32') return { backend: 'windows', secureSockets: 'fwpuclnt.dll', winsock: 'ws2_32.dll' };
+  throw new BridgeUnavailableError(
+    `WSASetSocketPeerTargetName exists only on Windows (Fwpuclnt.dll), and this is ${process.platform} (${process.arch}). ` +
+    'To run the same path here, build the Linux conformance library (node build/conformance.mjs) and pass ' +
+    "openBridge({ library: 'build/out/libpeer_target_name_conformance.so' }) or set PEER_TARGET_NAME_LIBRARY. " +
+    'The codec (encode/decode/validate) works without any of this.');
+}
+
+function loadKoffi(): unknown {
+  try {
+    return createRequire(import.meta.url)('koffi');
+  } catch (cause) {
+    throw new BridgeUnavailableError(`koffi, which the bridge calls native code through, could not be loaded on ${process.platform} (${process.arch}): ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Text for a peer in error messages. */
+function peerText(peer: PeerInput | null | undefined): string | undefined {
+  if (peer === undefined || peer === null) return undefined;
+  if (typeof peer === 'string') return peer;
+  return peer.address.includes(':') ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+function isInput(target: PeerTargetNameTarget): target is PeerTargetNameInput {
+  return !ArrayBuffer.isView(target) && typeof target === 'object' && target !== null;
+}
+
+export class Bridge {
+  /** 'windows' (Fwpuclnt.dll) or 'library' (one library named by the caller). */
+  readonly backend: 'windows' | 'library';
+  readonly libraries: NativeLibraries;
+  private readonly native: NativeFunctions;
+  private readonly codec: Codec;
+  private readonly asyncThreads: number;
+  private pool: AsyncCallPool | undefined;
+
+  /** Use openBridge(). */
+  constructor(options: BridgeOptions = {}) {
+    const { backend, ...libraries } = librariesFor(options);
+    const koffi = loadKoffi() as Parameters<typeof bindNative>[0];
+    let native: NativeFunctions;
+    try {
+      native = bindNative(koffi, libraries, PROTOTYPES) as NativeFunctions;
+    } catch (cause) {
+      throw new BridgeUnavailableError(`could not bind the native functions on ${process.platform} (${process.arch}): ${(cause as Error).message}`, { cause });
+    }
+    this.backend = backend;
+    this.libraries = libraries;
+    this.native = native;
+    this.codec = sharedCodec();
+    this.asyncThreads = options.asyncThreads ?? 2;
+  }
+
+  /**
+   * Checks bytes before they may reach native code: a live, non-empty view (koffi would pass NULL
+   * for a detached one) whose contents validate.
+   */
+  private checkedBytes(target: ArrayBufferView, options: ResolvedOptions, call: string): Uint8Array {
+    const bytes = asBytes(target);
+    if (bytes.byteLength === 0) {
+      throw new PeerTargetNameError('WSAEFAULT', 'bytes',
+        `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
+    }
+    const raw = this.codec.decode(bytes, options);
+    if (raw.problems.length > 0) throw problemsOf(raw, options)[0];
+    return bytes;
+  }
+
+  private fail(call: string, socket: SocketHandle, peer: string | undefined): never {
+    // Read right after the call, on the thread that made it.
+    const errno = this.native.lastError();
+    throw new WinsockError(errno, { call, socket, peer });
+  }
+
+  /**
+   * WSASetSocketPeerTargetName: names the security principal that must answer for a peer. Call it
+   * before WSAConnect, or for a dgram socket before the first send to that peer.
+   * @throws PeerTargetNameError before any native call for bad input; WinsockError when the call fails.
+   */
+  setPeerTargetName(socket: SocketHandle, target: PeerTargetNameTarget, options?: CodecOptions): void {
+    const call = 'WSASetSocketPeerTargetName';
+    const handle = checkSocket(socket, call);
+    const resolved = resolveOptions(options);
+    let bytes: Uint8Array;
+    let peer: string | undefined;
+    if (isInput(target)) {
+      // Encoded in place: the view is into WASM memory and nothing runs between here and the call.
+      bytes = this.codec.encodeInPlace(target, resolved);
+      peer = peerText(target.peer);
+    } else {
+      bytes = this.checkedBytes(target, resolved, call);
+    }
+    const rc = this.native.setPeerTargetName(handle, bytes, bytes.byteLength, null, null);
+    if (rc !== 0) this.fail(call, handle, peer ?? this.peerOf(bytes, resolved));
+  }
+
+  /**
+   * @internal For a record this package's codec encoded moments ago into memory the caller owns
+   * (PeerRegistry's batches): checked for liveness and length, not decoded again.
+   */
+  setEncodedRecord(socket: SocketHandle, record: Uint8Array, peer: string): void {
+    const call = 'WSASetSocketPeerTargetName';
+    if (record.byteLength < L.SIZEOF_PEER_TARGET_NAME) {
+      throw new PeerTargetNameError('WSAEFAULT', 'bytes', `a ${record.byteLength}-byte view cannot be a record (detached?)`, { value: record });
+    }
+    const rc = this.native.setPeerTargetName(socket, record, record.byteLength, null, null);
+    if (rc !== 0) this.fail(call, socket, peer);
+  }
+
+  /** Async WSASetSocketPeerTargetName on a worker thread: its own copy of the bytes, its own last error. */
+  async setPeerTargetNameAsync(socket: SocketHandle, target: PeerTargetNameTarget, options?: CodecOptions): Promise<void> {
+    const call = 'WSASetSocketPeerTargetName';
+    const handle = checkSocket(socket, call);
+    const resolved = resolveOptions(options);
+    const bytes = isInput(target)
+      ? this.codec.encode(target, resolved)
+      : this.checkedBytes(target, resolved, call).slice();
+    this.pool ??= new AsyncCallPool(this.libraries, this.asyncThreads);
+    const errno = await this.pool.call('setPeerTargetName', handle, bytes);
+    if (errno !== 0) {
+      throw new WinsockError(errno, { call, socket: handle, peer: isInput(target) ? peerText(target.peer) : this.peerOf(bytes, resolved) });
+    }
+  }
+
+  /** WSADeleteSocketPeerTargetName: forgets the name for a peer (its sockaddr is built by the codec). */
+  deletePeerTargetName(socket: SocketHandle, peer: PeerInput, options?: CodecOptions): void {
+    const call = 'WSADeleteSocketPeerTargetName';
+    const handle = checkSocket(socket, call);
+    const storage = this.codec.encodePeer(peer, resolveOptions(options));
+    // Pass exactly the sockaddr's own size, as Windows' callers do.
+    const size = storage[0] === L.AF_INET ? L.SIZEOF_SOCKADDR_IN : L.SIZEOF_SOCKADDR_IN6;
+    const rc = this.native.deletePeerTargetName(handle, storage.subarray(0, size), size, null, null);
+    if (rc !== 0) this.fail(call, handle, peerText(peer));
+  }
+
+  /** Decoded peer text of checked bytes, for error messages. */
+  private peerOf(bytes: Uint8Array, options: ResolvedOptions): string | undefined {
+    const peer = decodedPeer(this.codec.decode(bytes, options));
+    return peer ? peerText(peer) : undefined;
+  }
+
+  /** Stops the async worker threads (the sync calls keep working). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+}
+
+/**
+ * Loads the native functions. Throws BridgeUnavailableError, naming the platform and what to do,
+ * where there are none; the codec works regardless.
+ */
+export function openBridge(options: BridgeOptions = {}): Bridge {
+  return new Bridge(options);
+}
+
+export { PeerRegistry, type PeerRegistryOptions, type PeerRegistryStats, type RegistryPeer, type TargetNamePolicy, type EnsureManyResult } from './registry.js';

@@ -1,0 +1,355 @@
+// PeerRegistry: what a high-volume UDP server embeds, one per socket. ensure(peer) names a peer's
+// principal the first time the peer is seen and is a map lookup afterwards; a least-recently-used
+// bound deletes the oldest registrations natively; the registry always mirrors what the native
+// side holds, because it changes only after a native call succeeded.
+import * as L from './generated/layout.js';
+import { sharedCodec } from './codec.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { formatIPv4, formatIPv6 } from './address.js';
+import type { Bridge } from './bridge.js';
+import type { SocketHandle } from './winsock.js';
+import type { CodecOptions, PeerInput, PeerTargetNameInput, ProtocolInput } from './types.js';
+
+/** A peer as the target-name policy sees it: parsed and canonical. */
+export interface RegistryPeer {
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  port: number;
+  scopeId: number;
+}
+
+/**
+ * A fixed name ('host/server.example.com'), a template with {address}, {port}, {family} and
+ * {scopeId} ('host/{address}'), or a function of the peer.
+ */
+export type TargetNamePolicy = string | ((peer: RegistryPeer) => string);
+
+export interface PeerRegistryOptions extends CodecOptions {
+  bridge: Bridge;
+  socket: SocketHandle;
+  targetName: TargetNamePolicy;
+  /** Default 'ipsec'. */
+  protocol?: ProtocolInput;
+  /** Most peers held at once; past it the least recently used is deleted natively. Default 65536. */
+  maxPeers?: number;
+}
+
+export interface PeerRegistryStats {
+  /** Peers held now. */
+  size: number;
+  /** Successful native registrations. */
+  registered: number;
+  /** ensure() calls for a peer already held. */
+  reused: number;
+  /** Registrations deleted to stay within maxPeers. */
+  evicted: number;
+  /** Registrations deleted by forget() or clear(). */
+  forgotten: number;
+  /** Peers whose encoding or native call failed (nothing was recorded for them). */
+  failed: number;
+}
+
+export interface EnsureManyResult {
+  registered: number;
+  reused: number;
+  failures: { index: number; peer: PeerInput; error: Error }[];
+}
+
+const NONE = -1;
+
+function compilePolicy(policy: TargetNamePolicy): (peer: RegistryPeer) => string {
+  if (typeof policy === 'function') return policy;
+  if (typeof policy !== 'string') throw new TypeError('targetName must be a string, a template or a function');
+  if (!policy.includes('{')) return () => policy;
+  const parts = policy.split(/(\{(?:address|port|family|scopeId)\})/);
+  return (peer) => {
+    let name = '';
+    for (const part of parts) {
+      switch (part) {
+        case '{address}': name += peer.address; break;
+        case '{port}': name += peer.port; break;
+        case '{family}': name += peer.family; break;
+        case '{scopeId}': name += peer.scopeId; break;
+        default: name += part;
+      }
+    }
+    return name;
+  };
+}
+
+/** The caller's spelling of a peer, for the fast lookup. */
+function spelling(peer: PeerInput): string {
+  return typeof peer === 'string' ? peer : `${peer.address}|${peer.port}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
+}
+
+export class PeerRegistry {
+  readonly socket: SocketHandle;
+  readonly maxPeers: number;
+  private readonly bridge: Bridge;
+  private readonly protocol: ProtocolInput;
+  private readonly options: ResolvedOptions;
+  private readonly nameFor: (peer: RegistryPeer) => string;
+  /** Every spelling seen for a held peer → its slot. */
+  private readonly bySpelling = new Map<string, number>();
+  /** The sockaddr's bytes (as a string) → slot: two spellings of one peer are one registration. */
+  private readonly byAddress = new Map<string, number>();
+  // Slots: an LRU list in typed arrays, so touching a known peer allocates nothing.
+  private prev: Int32Array;
+  private next: Int32Array;
+  private peers: (PeerInput | undefined)[] = [];
+  private addressKeys: string[] = [];
+  private spellings: (string | string[])[] = [];
+  private free: number[] = [];
+  private head = NONE; // most recently used
+  private tail = NONE; // least recently used
+  private counts = { registered: 0, reused: 0, evicted: 0, forgotten: 0, failed: 0 };
+
+  constructor(options: PeerRegistryOptions) {
+    const { bridge, socket, targetName, protocol = 'ipsec', maxPeers = 65536, ...codecOptions } = options;
+    if (!Number.isInteger(maxPeers) || maxPeers < 1) throw new RangeError(`maxPeers must be a whole number of at least 1, got ${maxPeers}`);
+    this.bridge = bridge;
+    this.socket = socket;
+    this.protocol = protocol;
+    this.maxPeers = maxPeers;
+    this.options = resolveOptions(codecOptions);
+    this.nameFor = compilePolicy(targetName);
+    const initial = Math.min(maxPeers + 1, 1024);
+    this.prev = new Int32Array(initial);
+    this.next = new Int32Array(initial);
+  }
+
+  get size(): number {
+    return this.byAddress.size;
+  }
+
+  get stats(): PeerRegistryStats {
+    return { size: this.size, ...this.counts };
+  }
+
+  /** True if the peer is held (does not count as a use). */
+  has(peer: PeerInput): boolean {
+    return this.bySpelling.has(spelling(peer)) || this.byAddress.has(this.canonical(peer).key);
+  }
+
+  /**
+   * Makes sure the peer's target name is registered: registers it the first time (returns true),
+   * and afterwards only marks it used (returns false).
+   * @throws PeerTargetNameError (bad peer or name) or WinsockError (the native call failed);
+   * the registry is then unchanged.
+   */
+  ensure(peer: PeerInput): boolean {
+    const slot = this.bySpelling.get(spelling(peer));
+    if (slot !== undefined) {
+      this.touch(slot);
+      this.counts.reused++;
+      return false;
+    }
+    return this.register(peer);
+  }
+
+  /** ensure() for many peers; new ones are encoded together in one codec call. */
+  ensureMany(peers: readonly PeerInput[]): EnsureManyResult {
+    const result: EnsureManyResult = { registered: 0, reused: 0, failures: [] };
+    const fresh: { index: number; peer: PeerInput; spelled: string; address: ReturnType<PeerRegistry['canonical']> }[] = [];
+    const inputs: PeerTargetNameInput[] = [];
+    const seen = new Map<string, number>();
+    for (let i = 0; i < peers.length; i++) {
+      const peer = peers[i];
+      const spelled = spelling(peer);
+      const slot = this.bySpelling.get(spelled);
+      if (slot !== undefined) {
+        this.touch(slot);
+        this.counts.reused++;
+        result.reused++;
+        continue;
+      }
+      let address;
+      try {
+        address = this.canonical(peer);
+      } catch (error) {
+        this.counts.failed++;
+        result.failures.push({ index: i, peer, error: error as Error });
+        continue;
+      }
+      const held = this.byAddress.get(address.key);
+      if (held !== undefined || seen.has(address.key)) {
+        // Another spelling of a held peer, or a repeat within this batch.
+        if (held !== undefined) this.alias(held, spelled);
+        this.counts.reused++;
+        result.reused++;
+        continue;
+      }
+      seen.set(address.key, i);
+      fresh.push({ index: i, peer, spelled, address });
+      inputs.push({ protocol: this.protocol, peer, targetName: this.nameFor(address.peer) });
+    }
+    if (inputs.length === 0) return result;
+    const batch = sharedCodec().encodeMany(inputs, this.options);
+    const errors = new Map(batch.failures.map((f) => [f.index, f.error] as const));
+    for (let k = 0; k < fresh.length; k++) {
+      const { index, peer, spelled, address } = fresh[k];
+      const encodeError = errors.get(k);
+      try {
+        if (encodeError) throw encodeError;
+        const offset = batch.offsets[k];
+        this.bridge.setEncodedRecord(this.socket, batch.bytes.subarray(offset, offset + batch.lengths[k]), address.text);
+      } catch (error) {
+        this.counts.failed++;
+        result.failures.push({ index, peer, error: error as Error });
+        continue;
+      }
+      this.insert(peer, spelled, address.key);
+      result.registered++;
+    }
+    result.failures.sort((a, b) => a.index - b.index);
+    return result;
+  }
+
+  /** Deletes the peer's registration natively; false if it was not held. */
+  forget(peer: PeerInput): boolean {
+    let slot = this.bySpelling.get(spelling(peer));
+    if (slot === undefined) slot = this.byAddress.get(this.canonical(peer).key);
+    if (slot === undefined) return false;
+    this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
+    this.remove(slot);
+    this.counts.forgotten++;
+    return true;
+  }
+
+  /** Deletes every registration natively (a server's shutdown). Stops at the first failure. */
+  clear(): void {
+    while (this.tail !== NONE) {
+      const slot = this.tail;
+      this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
+      this.remove(slot);
+      this.counts.forgotten++;
+    }
+  }
+
+  /** The held peers, most recently used first. */
+  *peersByRecency(): IterableIterator<PeerInput> {
+    for (let s = this.head; s !== NONE; s = this.next[s]) yield this.peers[s] as PeerInput;
+  }
+
+  private register(peer: PeerInput): boolean {
+    let address;
+    try {
+      address = this.canonical(peer);
+    } catch (error) {
+      this.counts.failed++;
+      throw error;
+    }
+    const spelled = spelling(peer);
+    const held = this.byAddress.get(address.key);
+    if (held !== undefined) {
+      this.alias(held, spelled);
+      this.touch(held);
+      this.counts.reused++;
+      return false;
+    }
+    try {
+      this.bridge.setPeerTargetName(this.socket, { protocol: this.protocol, peer, targetName: this.nameFor(address.peer) }, this.options);
+    } catch (error) {
+      this.counts.failed++;
+      throw error;
+    }
+    this.insert(peer, spelled, address.key);
+    return true;
+  }
+
+  /** The peer's sockaddr as the codec builds it: a map key, and the parsed peer for the policy. */
+  private canonical(peer: PeerInput): { key: string; peer: RegistryPeer; text: string } {
+    const storage = sharedCodec().encodePeer(peer, this.options);
+    const family = storage[0] | (storage[1] << 8);
+    const port = (storage[2] << 8) | storage[3];
+    const v6 = family === L.AF_INET6;
+    const size = v6 ? L.SIZEOF_SOCKADDR_IN6 : L.SIZEOF_SOCKADDR_IN;
+    const key = String.fromCharCode(...storage.subarray(0, size));
+    const address = v6 ? formatIPv6(storage.subarray(L.SIN6_ADDR, L.SIN6_ADDR + 16)) : formatIPv4(storage, L.SIN_ADDR);
+    const scopeId = v6 ? storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24) >>> 0 : 0;
+    const text = v6 ? `[${address}${scopeId ? '%' + scopeId : ''}]:${port}` : `${address}:${port}`;
+    return { key, text, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
+  }
+
+  private insert(peer: PeerInput, spelled: string, addressKey: string): void {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.peers.length;
+      if (slot >= this.prev.length) this.growSlots();
+      this.peers.push(undefined);
+      this.addressKeys.push('');
+      this.spellings.push('');
+    }
+    this.peers[slot] = peer;
+    this.addressKeys[slot] = addressKey;
+    this.spellings[slot] = spelled;
+    this.bySpelling.set(spelled, slot);
+    this.byAddress.set(addressKey, slot);
+    this.linkHead(slot);
+    this.counts.registered++;
+    this.evictOverflow();
+  }
+
+  private evictOverflow(): void {
+    while (this.size > this.maxPeers) {
+      const slot = this.tail;
+      try {
+        this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
+      } catch {
+        // The native side still holds it, so the registry does too; the next insert retries.
+        this.counts.failed++;
+        return;
+      }
+      this.remove(slot);
+      this.counts.evicted++;
+    }
+  }
+
+  private alias(slot: number, spelled: string): void {
+    const known = this.spellings[slot];
+    this.spellings[slot] = Array.isArray(known) ? [...known, spelled] : [known, spelled];
+    this.bySpelling.set(spelled, slot);
+  }
+
+  private remove(slot: number): void {
+    const spelled = this.spellings[slot];
+    for (const s of Array.isArray(spelled) ? spelled : [spelled]) this.bySpelling.delete(s);
+    this.byAddress.delete(this.addressKeys[slot]);
+    this.unlink(slot);
+    this.peers[slot] = undefined;
+    this.spellings[slot] = '';
+    this.addressKeys[slot] = '';
+    this.free.push(slot);
+  }
+
+  private growSlots(): void {
+    const size = Math.min(this.maxPeers + 1, this.prev.length * 2);
+    const prev = new Int32Array(size);
+    const next = new Int32Array(size);
+    prev.set(this.prev);
+    next.set(this.next);
+    this.prev = prev;
+    this.next = next;
+  }
+
+  private touch(slot: number): void {
+    if (slot === this.head) return;
+    this.unlink(slot);
+    this.linkHead(slot);
+  }
+
+  private linkHead(slot: number): void {
+    this.prev[slot] = NONE;
+    this.next[slot] = this.head;
+    if (this.head !== NONE) this.prev[this.head] = slot;
+    this.head = slot;
+    if (this.tail === NONE) this.tail = slot;
+  }
+
+  private unlink(slot: number): void {
+    const p = this.prev[slot];
+    const n = this.next[slot];
+    if (p !== NONE) this.next[p] = n; else this.head = n;
+    if (n !== NONE) this.prev[n] = p; else this.tail = p;
+  }
+}
