@@ -5,7 +5,7 @@
 import {
   PROTOCOL_MAX, PROTOCOL_IPSEC2, SIZEOF_PEER_TARGET_NAME, OFFSET_PROTOCOL, OFFSET_PADDING,
   SIZE_PADDING, OFFSET_PEER, SIZE_SOCKADDR_STORAGE, OFFSET_STRING_LENGTH, OFFSET_STRINGS,
-  AF_INET, AF_INET6, SIZEOF_SOCKADDR_IN, SIZEOF_SOCKADDR_IN6, SIN_PORT, SIN_ADDR, SIN6_PORT,
+  AF_INET, AF_INET6, SIZEOF_SOCKADDR_IN6, SIN_PORT, SIN_ADDR, SIN6_PORT,
   SIN6_FLOWINFO, SIN6_ADDR, SIN6_SCOPE_ID,
   LENGTH_UNIT_AUTO, LENGTH_UNIT_UNITS, LENGTH_UNIT_BYTES,
   IN_PROTOCOL, IN_FLAGS, IN_ADDRESS_PTR, IN_ADDRESS_LENGTH, IN_PORT, IN_FLOWINFO, IN_SCOPE_ID,
@@ -19,7 +19,7 @@ import {
   REASON_PROTOCOL_RANGE, REASON_PEER_MISSING, REASON_PORT_RANGE, REASON_ADDRESS_UNSPECIFIED,
   REASON_PORT_ZERO, REASON_FAMILY_UNSUPPORTED, REASON_BUFFER_SHORT, REASON_STRING_BEYOND_BUFFER,
   REASON_STRING_LENGTH_ODD, REASON_PADDING_NONZERO, REASON_PEER_SLACK_NONZERO, REASON_TAIL_NONZERO,
-  REASON_NAME_EMPTY, REASON_NAME_TOO_LONG,
+  REASON_NAME_EMPTY, REASON_NAME_TOO_LONG, REASON_NAME_SURROGATE, SIN_ZERO,
 } from "./layout";
 import { fail, failDetail } from "./failure";
 import { writeAddress, writePeerText } from "./sockaddr";
@@ -155,9 +155,13 @@ function firstNonZero(buf: usize, from: u32, to: u32): i32 {
   return -1;
 }
 
+/** Reports the non-zero bytes in [from, to) of buf, from the first to the last of them, as one problem. */
 function zeroRun(buf: usize, from: u32, to: u32, reason: i32): void {
   const at = firstNonZero(buf, from, to);
-  if (at >= 0) problem(reason, load<u8>(buf + at), <u32>at, to - <u32>at);
+  if (at < 0) return;
+  let last = to - 1;
+  while (load<u8>(buf + last) == 0) last--;
+  problem(reason, load<u8>(buf + at), <u32>at, last + 1 - <u32>at);
 }
 
 function decodePeer(buf: usize, stream: bool): void {
@@ -169,7 +173,7 @@ function decodePeer(buf: usize, stream: bool): void {
   if (family == AF_INET) {
     store<u32>(result + RES_PORT, bswap<u16>(load<u16>(peer + SIN_PORT)));
     store<u32>(result + RES_ADDRESS, load<u32>(peer + SIN_ADDR));
-    used = SIZEOF_SOCKADDR_IN;
+    used = SIN_ZERO; // sin_zero must be zero too
   } else if (family == AF_INET6) {
     store<u32>(result + RES_PORT, bswap<u16>(load<u16>(peer + SIN6_PORT)));
     store<u32>(result + RES_FLOWINFO, bswap<u32>(load<u32>(peer + SIN6_FLOWINFO)));
@@ -185,8 +189,7 @@ function decodePeer(buf: usize, stream: bool): void {
     }
     return;
   }
-  // sin_zero and the rest of SOCKADDR_STORAGE: non-zero there means a wrongly built struct.
-  zeroRun(buf, OFFSET_PEER + used, end, REASON_PEER_SLACK_NONZERO);
+  // The dgram rule first: problems are listed in byte order, and the port and address come first.
   if (!stream) {
     const reason = unreachable(peer);
     if (reason == REASON_ADDRESS_UNSPECIFIED) {
@@ -196,6 +199,8 @@ function decodePeer(buf: usize, stream: bool): void {
       problem(reason, 0, OFFSET_PEER + SIN_PORT, 2);
     }
   }
+  // sin_zero and the rest of SOCKADDR_STORAGE: non-zero there means a wrongly built struct.
+  zeroRun(buf, OFFSET_PEER + used, end, REASON_PEER_SLACK_NONZERO);
 }
 
 /**
@@ -249,7 +254,9 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
     } else if (available > 0) {
       const reason = checkName(buf + OFFSET_STRINGS, available, maxUnits);
       // A pair cut in half by the buffer's end is the length's fault, reported above.
-      const cut = available < <u32>n && failDetail == available - 1;
+      const lastUnit = load<u16>(buf + OFFSET_STRINGS + ((<usize>available - 1) << 1));
+      const cut = available < <u32>n && failDetail == available - 1 &&
+        reason == REASON_NAME_SURROGATE && lastUnit >= 0xd800 && lastUnit < 0xdc00;
       if (reason != 0 && !cut) problem(reason, failDetail, OFFSET_STRINGS + (failDetail << 1), 2);
     }
     if (available == <u32>n) {
@@ -260,3 +267,8 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
   store<u32>(res + RES_PROBLEM_COUNT, problems);
   return problems;
 }
+
+// ---- the other Secure Socket Extensions structs (assembly/security.ts) ----------------------
+export {
+  encode_security_settings, encode_query_template, decode_security_settings, decode_query_info,
+} from "./security";

@@ -155,3 +155,146 @@ export const REASON_FAMILY_MISMATCH: i32 = WSAEAFNOSUPPORT * 256 + 1;
 export const REASON_FAMILY_UNSUPPORTED: i32 = WSAEAFNOSUPPORT * 256 + 2;
 export const REASON_BUFFER_SHORT: i32 = WSAEMSGSIZE * 256 + 1;
 export const REASON_STRING_BEYOND_BUFFER: i32 = WSAEMSGSIZE * 256 + 2;
+
+// ==== Secure Socket Extensions: WSASetSocketSecurity / WSAQuerySocketSecurity structs ==========
+// Measured from the mingw-w64 10.0.0 headers with x86_64-w64-mingw32-gcc and i686-w64-mingw32-gcc
+// (offsetof/sizeof/_Alignof); x64 and x86 lay these out identically: UINT64 is 8-aligned inside
+// structs on i686-w64-mingw32 too (MSVC ABI), GUID is 4-aligned. test/golden/security-golden.c
+// _Static_asserts every offset and size below against the real headers, on both targets.
+
+// SOCKET_SECURITY_SETTINGS (align 4)
+export const SS_PROTOCOL: u32 = 0; // SOCKET_SECURITY_PROTOCOL, u32
+export const SS_FLAGS: u32 = 4; // SecurityFlags, u32
+export const SIZEOF_SECURITY_SETTINGS: u32 = 8;
+
+// SOCKET_SECURITY_SETTINGS_IPSEC (align 8): SecurityProtocol and SecurityFlags as above, then
+export const SSI_IPSEC_FLAGS: u32 = 8; // u32
+export const SSI_MM_POLICY_KEY: u32 = 12; // GUID AuthipMMPolicyKey
+export const SSI_QM_POLICY_KEY: u32 = 28; // GUID AuthipQMPolicyKey
+export const SSI_RESERVED: u32 = 44; // GUID Reserved
+export const SIZEOF_GUID: u32 = 16;
+export const SSI_PADDING: u32 = 60; // 4 bytes: Reserved2 is 8-aligned (x86 too)
+export const SSI_RESERVED2: u32 = 64; // UINT64
+export const SSI_USER_NAME_LENGTH: u32 = 72; // u32, in bytes (see SSI_STRINGS)
+export const SSI_DOMAIN_NAME_LENGTH: u32 = 76; // u32, in bytes
+export const SSI_PASSWORD_LENGTH: u32 = 80; // u32, in bytes
+/**
+ * AllStrings: UserName, DomainName, Password, concatenated without separators or terminators.
+ * Their lengths count BYTES: the struct's reference page says "the length, in bytes" for all three
+ * and Project Zero's NtApiDotNet (SocketSecuritySettings.ToBuffer) stores Length * 2; no source
+ * says units, so unlike PeerTargetNameStringLen (SPEC §2) there is no length-unit policy here.
+ * The buffer is sizeof + the strings' bytes (88 + 2n), as NtApiDotNet sizes it and as the package
+ * sizes SOCKET_PEER_TARGET_NAME: the 4 bytes past the strings are zero.
+ */
+export const SSI_STRINGS: u32 = 84;
+export const SIZEOF_SECURITY_SETTINGS_IPSEC: u32 = 88;
+
+// SOCKET_SECURITY_QUERY_TEMPLATE (align 8). Bytes 0..136 are laid out exactly as in
+// SOCKET_PEER_TARGET_NAME (protocol, padding, PeerAddress), so its peer codec serves both.
+export const SQT_PROTOCOL: u32 = 0; // u32
+export const SQT_PADDING: u32 = 4; // 4 bytes, zero
+export const SQT_PEER: u32 = 8; // SOCKADDR_STORAGE
+export const SQT_TOKEN_ACCESS_MASK: u32 = 136; // PeerTokenAccessMask, u32 (an ACCESS_MASK)
+export const SIZEOF_SECURITY_QUERY_TEMPLATE: u32 = 144; // 4 bytes of tail padding
+
+// SOCKET_SECURITY_QUERY_INFO (align 8)
+export const SQI_PROTOCOL: u32 = 0; // u32
+export const SQI_FLAGS: u32 = 4; // u32, SOCKET_INFO_*
+export const SQI_APPLICATION_TOKEN: u32 = 8; // UINT64 PeerApplicationAccessTokenHandle
+export const SQI_MACHINE_TOKEN: u32 = 16; // UINT64 PeerMachineAccessTokenHandle
+export const SIZEOF_SECURITY_QUERY_INFO: u32 = 24;
+
+// Flags, named as mstcpip.h names them. SecurityFlags (SOCKET_SECURITY_SETTINGS[_IPSEC]):
+export const SOCKET_SETTINGS_GUARANTEE_ENCRYPTION: u32 = 0x1;
+export const SOCKET_SETTINGS_ALLOW_INSECURE: u32 = 0x2;
+export const SOCKET_SETTINGS_MASK: u32 = SOCKET_SETTINGS_GUARANTEE_ENCRYPTION + SOCKET_SETTINGS_ALLOW_INSECURE;
+// IpsecFlags. mingw-w64 10.0.0 defines only the first; the Windows SDK's mstcpip.h (and newer
+// mingw-w64, and NtApiDotNet's SocketSecurityIpsecFlags) add the other three under
+// NTDDI_VERSION >= NTDDI_WIN7. All four are accepted.
+export const SOCKET_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION: u32 = 0x1;
+export const SOCKET_SETTINGS_IPSEC_OPTIONAL_PEER_NAME_VERIFICATION: u32 = 0x2;
+export const SOCKET_SETTINGS_IPSEC_ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED: u32 = 0x4;
+export const SOCKET_SETTINGS_IPSEC_PEER_NAME_IS_RAW_FORMAT: u32 = 0x8;
+export const SOCKET_SETTINGS_IPSEC_MASK: u32 = 0xf;
+// SOCKET_SECURITY_QUERY_INFO.Flags
+export const SOCKET_INFO_CONNECTION_SECURED: u32 = 0x1;
+export const SOCKET_INFO_CONNECTION_ENCRYPTED: u32 = 0x2;
+export const SOCKET_INFO_CONNECTION_IMPERSONATED: u32 = 0x4;
+export const SOCKET_INFO_MASK: u32 = 0x7;
+// SOCKET_SECURITY_QUERY_TEMPLATE_IPSEC2 (Windows SDK, Win7+; not in mingw-w64 10.0.0, not yet
+// encoded here): its Flags and FieldMask.
+export const SOCKET_QUERY_IPSEC2_ABORT_CONNECTION_ON_FIELD_CHANGE: u32 = 0x1;
+export const SOCKET_QUERY_IPSEC2_FIELD_MASK_MM_SA_ID: u32 = 0x1;
+export const SOCKET_QUERY_IPSEC2_FIELD_MASK_QM_SA_ID: u32 = 0x2;
+
+/** UserName, DomainName and Password each hold at most this many UTF-16 units (a UNICODE_STRING). */
+export const MAX_CREDENTIAL_STRING_LENGTH: u32 = HARD_MAX_TARGET_NAME_LENGTH;
+
+// ---- The security codec's ABI (assembly/security.ts) -----------------------------------------
+
+// Settings input record, written by the host.
+export const SEC_IN_PROTOCOL: u32 = 0; // u32
+export const SEC_IN_FLAGS: u32 = 4; // u32, SecurityFlags
+export const SEC_IN_FORM: u32 = 8; // u32, SETTINGS_FORM_*
+export const SEC_IN_IPSEC_FLAGS: u32 = 12; // u32
+export const SEC_IN_MM_POLICY_KEY: u32 = 16; // 16 bytes, GUID in memory order
+export const SEC_IN_QM_POLICY_KEY: u32 = 32; // 16 bytes
+export const SEC_IN_STRINGS: u32 = 48; // 3 string refs: UserName, DomainName, Password
+export const SEC_STRING_PTR: u32 = 0; // u32, UTF-16LE units
+export const SEC_STRING_LENGTH: u32 = 4; // u32, in units
+export const SIZEOF_SEC_STRING: u32 = 8;
+export const SEC_STRING_COUNT: u32 = 3;
+export const SIZEOF_SEC_INPUT: u32 = 48 + 3 * 8;
+
+export const SETTINGS_FORM_BASIC: u32 = 0; // SOCKET_SECURITY_SETTINGS, 8 bytes
+export const SETTINGS_FORM_IPSEC: u32 = 1; // SOCKET_SECURITY_SETTINGS_IPSEC, 88 + 2n bytes
+
+// Security status record, written by the codec's encoders.
+export const SEC_ST_LENGTH: u32 = 0; // u32, bytes written; 0 when the encode failed
+export const SEC_ST_REASON: i32 = 4; // i32, 0 or a REASON_*
+export const SEC_ST_DETAIL: u32 = 8; // u32, the offending value or index
+export const SEC_ST_FIELD: u32 = 12; // u32, SEC_FIELD_*
+export const SIZEOF_SEC_STATUS: u32 = 16;
+
+// Which member a reason is about (the reasons are shared with SOCKET_PEER_TARGET_NAME's).
+export const SEC_FIELD_NONE: u32 = 0;
+export const SEC_FIELD_PROTOCOL: u32 = 1;
+export const SEC_FIELD_FLAGS: u32 = 2; // SecurityFlags, or QUERY_INFO's Flags
+export const SEC_FIELD_IPSEC_FLAGS: u32 = 3;
+export const SEC_FIELD_USER_NAME: u32 = 4; // SEC_FIELD_USER_NAME + i is AllStrings' string i
+export const SEC_FIELD_DOMAIN_NAME: u32 = 5;
+export const SEC_FIELD_PASSWORD: u32 = 6;
+export const SEC_FIELD_RESERVED: u32 = 7; // Reserved, Reserved2
+export const SEC_FIELD_PADDING: u32 = 8;
+export const SEC_FIELD_LENGTH: u32 = 9; // the buffer's length
+export const SEC_FIELD_TAIL: u32 = 10; // bytes past the strings
+export const SEC_FIELD_PEER: u32 = 11;
+
+// Security decode result, written by the codec's decoders at the result pointer.
+export const SR_FORM: u32 = 0; // u32, SETTINGS_FORM_* as read (by length: over 8 bytes is IPSEC)
+export const SR_PROTOCOL: u32 = 4; // u32
+export const SR_FLAGS: u32 = 8; // u32
+export const SR_IPSEC_FLAGS: u32 = 12; // u32
+export const SR_MM_POLICY_KEY: u32 = 16; // 16 bytes
+export const SR_QM_POLICY_KEY: u32 = 32; // 16 bytes
+export const SR_STRING_LENGTHS: u32 = 48; // 3 x u32, raw byte counts
+export const SR_APPLICATION_TOKEN: u32 = 64; // u64
+export const SR_MACHINE_TOKEN: u32 = 72; // u64
+export const SR_PROBLEM_COUNT: u32 = 80; // u32
+export const SR_PROBLEMS: u32 = 88; // MAX_PROBLEMS records of SIZEOF_SEC_PROBLEM
+export const SPB_REASON: i32 = 0; // i32
+export const SPB_DETAIL: u32 = 4; // u32
+export const SPB_OFFSET: u32 = 8; // u32
+export const SPB_LENGTH: u32 = 12; // u32
+export const SPB_FIELD: u32 = 16; // u32, SEC_FIELD_*
+export const SIZEOF_SEC_PROBLEM: u32 = 24;
+export const SIZEOF_SEC_RESULT: u32 = 88 + 16 * 24;
+
+// Reasons for these structs, continuing the numbering above (the shared ones are reused:
+// PROTOCOL_RANGE, NAME_NUL, NAME_SURROGATE, NAME_TOO_LONG, STRING_LENGTH_ODD, PADDING_NONZERO,
+// TAIL_NONZERO, BUFFER_SHORT, STRING_BEYOND_BUFFER, FAMILY_UNSUPPORTED).
+export const REASON_SECURITY_FLAGS_UNKNOWN: i32 = WSAEINVAL * 256 + 22;
+export const REASON_IPSEC_FLAGS_UNKNOWN: i32 = WSAEINVAL * 256 + 23;
+export const REASON_IPSEC_SETTINGS_PROTOCOL: i32 = WSAEINVAL * 256 + 24;
+export const REASON_RESERVED_NONZERO: i32 = WSAEINVAL * 256 + 25;
+export const REASON_INFO_FLAGS_UNKNOWN: i32 = WSAEINVAL * 256 + 26;

@@ -10,6 +10,11 @@ import { bindNative, PROTOTYPES, type NativeFunctions, type NativeLibraries } fr
 import { AsyncCallPool } from './bridge-async.js';
 import { WinsockError, checkSocket, type SocketHandle } from './winsock.js';
 import * as L from './generated/layout.js';
+import {
+  encodeSocketSecuritySettings, validateSocketSecuritySettings, encodeSocketSecurityQueryTemplate,
+  decodeSocketSecurityQueryInfo, type SocketSecuritySettingsInput, type SocketSecurityQueryTemplateInput,
+  type SocketSecurityQueryInfo,
+} from './security.js';
 import type { CodecOptions, PeerInput, PeerTargetNameInput } from './types.js';
 
 export { WinsockError, type SocketHandle } from './winsock.js';
@@ -176,6 +181,49 @@ export class Bridge {
     const size = storage[0] === L.AF_INET ? L.SIZEOF_SOCKADDR_IN : L.SIZEOF_SOCKADDR_IN6;
     const rc = this.native.deletePeerTargetName(handle, storage.subarray(0, size), size, null, null);
     if (rc !== 0) this.fail(call, handle, peerText(peer));
+  }
+
+  /**
+   * WSASetSocketSecurity: turns on security for the socket, as a real caller does before naming
+   * peers. `settings` is SOCKET_SECURITY_SETTINGS(_IPSEC) as an object or as encoded bytes; absent
+   * or null passes NULL (the default security settings).
+   */
+  setSocketSecurity(socket: SocketHandle, settings?: SocketSecuritySettingsInput | Uint8Array | null): void {
+    const call = 'WSASetSocketSecurity';
+    const handle = checkSocket(socket, call);
+    let bytes: Uint8Array | null = null;
+    if (settings instanceof Uint8Array) {
+      if (settings.byteLength === 0) {
+        throw new PeerTargetNameError('WSAEFAULT', 'bytes', `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: settings });
+      }
+      const checked = validateSocketSecuritySettings(settings);
+      if (!checked.ok) throw checked.error;
+      bytes = settings;
+    } else if (settings !== undefined && settings !== null) {
+      bytes = encodeSocketSecuritySettings(settings);
+    }
+    const rc = this.native.setSocketSecurity(handle, bytes, bytes?.byteLength ?? 0, null, null);
+    if (rc !== 0) this.fail(call, handle, undefined);
+  }
+
+  /**
+   * WSAQuerySocketSecurity: what security the socket has with a peer. The template is optional
+   * (NULL asks about the socket as a whole).
+   */
+  querySocketSecurity(socket: SocketHandle, template?: SocketSecurityQueryTemplateInput | null, options?: Pick<CodecOptions, 'socketType'>): SocketSecurityQueryInfo {
+    const call = 'WSAQuerySocketSecurity';
+    const handle = checkSocket(socket, call);
+    const query = template ? encodeSocketSecurityQueryTemplate(template, options) : null;
+    // SOCKET_SECURITY_QUERY_INFO; the native side may say it needs more (the IPSEC2 form).
+    let info = new Uint8Array(L.SIZEOF_SECURITY_QUERY_INFO);
+    const infoLength = new Uint32Array([info.byteLength]);
+    let rc = this.native.querySocketSecurity(handle, query, query?.byteLength ?? 0, info, infoLength, null, null);
+    if (rc !== 0 && this.native.lastError() === L.WSAEMSGSIZE && infoLength[0] > info.byteLength) {
+      info = new Uint8Array(infoLength[0]);
+      rc = this.native.querySocketSecurity(handle, query, query?.byteLength ?? 0, info, infoLength, null, null);
+    }
+    if (rc !== 0) this.fail(call, handle, template ? peerText(template.peer) : undefined);
+    return decodeSocketSecurityQueryInfo(info.subarray(0, Math.min(infoLength[0], info.byteLength)));
   }
 
   /** Decoded peer text of checked bytes, for error messages. */

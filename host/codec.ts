@@ -216,7 +216,7 @@ export class Codec {
     const protocol = typeof p === 'string' ? PROTOCOLS[p] : p;
     if (!isU32(protocol) || (typeof p === 'string' && !Object.hasOwn(PROTOCOLS, p))) {
       return new PeerTargetNameError('WSAEINVAL', 'protocol',
-        `${JSON.stringify(p) ?? String(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
+        `${typeof p === 'string' ? JSON.stringify(p) : String(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
     }
     u32[r] = protocol;
     const peer: PeerInput | null | undefined = input.peer;
@@ -387,6 +387,16 @@ export class Codec {
     const reason = this.run(() => this.wasm.encode_peer(lay.input, lay.out, options.word, lay.status));
     if (reason !== 0) throw this.encodeError(input, reason, this.u32[(lay.status >>> 2) + 3], options);
     return this.u8.subarray(lay.out, lay.out + L.SIZE_SOCKADDR_STORAGE);
+  }
+
+  /**
+   * For codecs of the other structs (host/security.ts): reserves `bytes` of work memory and runs
+   * `call` with the exports, where the work region starts and a byte view of the whole memory,
+   * valid only inside `call`. A trap re-creates the instance (CodecFaultError), as for every call here.
+   */
+  callWith<T>(bytes: number, call: (wasm: CodecExports, at: number, memory: Uint8Array) => T): T {
+    this.reserve(bytes);
+    return this.run(() => call(this.wasm, this.workStart, this.u8));
   }
 
   /** Decodes any bytes into raw fields and every problem found, in byte order. */

@@ -40,10 +40,11 @@ export class PeerTargetNameError extends Error {
   readonly errno: number;
   /** The field at fault, e.g. `'peer.port'`. */
   readonly field: string;
-  readonly value?: unknown;
-  readonly reason?: number;
-  readonly offset?: number;
-  readonly length?: number;
+  // Declared, not initialised: optional details exist only when they apply.
+  declare readonly value?: unknown;
+  declare readonly reason?: number;
+  declare readonly offset?: number;
+  declare readonly length?: number;
 
   constructor(code: WinsockErrorName, field: string, text: string, details: PeerTargetNameErrorDetails = {}) {
     super(`${code}: ${field}: ${text}`);
@@ -51,10 +52,11 @@ export class PeerTargetNameError extends Error {
     this.code = code;
     this.errno = WINSOCK_ERRORS[code];
     this.field = field;
-    if ('value' in details) this.value = details.value;
-    if (details.reason !== undefined) this.reason = details.reason;
-    if (details.offset !== undefined) this.offset = details.offset;
-    if (details.length !== undefined) this.length = details.length;
+    const self = this as { -readonly [K in keyof PeerTargetNameError]: PeerTargetNameError[K] };
+    if ('value' in details) self.value = details.value;
+    if (details.reason !== undefined) self.reason = details.reason;
+    if (details.offset !== undefined) self.offset = details.offset;
+    if (details.length !== undefined) self.length = details.length;
   }
 
   toJSON(): Record<string, unknown> {
@@ -98,7 +100,7 @@ const REASONS = new Map<number, Describe>([
   [L.REASON_PEER_SYNTAX, (_d, c) => ['peer',
     `${quote(c.peerText)} is not 'address:port' (an IPv6 address goes in brackets: '[2001:db8::1]:500')`, c.peerText]],
   [L.REASON_PEER_TEXT_TOO_LONG, (d, c) => ['peer',
-    `${d} characters is longer than any IP address and port can be (${L.MAX_PEER_TEXT_LENGTH} at most)`, c.peerText]],
+    `${c.peerText?.length ?? d} characters is longer than any IP address and port can be (${L.MAX_PEER_TEXT_LENGTH} at most)`, c.peerText]],
   [L.REASON_ADDRESS_SYNTAX, (_d, c) => ['peer.address',
     `${quote(c.peerText)} is not an IPv4 or IPv6 address (host names are not resolved)`, c.peerText]],
   [L.REASON_ZONE_NAMED, (_d, c) => ['peer.address',

@@ -19,6 +19,18 @@ export {
   SIZEOF_PEER_TARGET_NAME, OFFSET_PEER, OFFSET_STRING_LENGTH, OFFSET_STRINGS, AF_INET, AF_INET6,
   DEFAULT_MAX_TARGET_NAME_LENGTH, HARD_MAX_TARGET_NAME_LENGTH,
 } from './generated/layout.js';
+export {
+  encodeSocketSecuritySettings, decodeSocketSecuritySettings, validateSocketSecuritySettings,
+  encodeSocketSecurityQueryTemplate, decodeSocketSecurityQueryTemplate,
+  encodeSocketSecurityQueryInfo, decodeSocketSecurityQueryInfo,
+  SIZEOF_SOCKET_SECURITY_SETTINGS, SIZEOF_SOCKET_SECURITY_SETTINGS_IPSEC,
+  SIZEOF_SOCKET_SECURITY_QUERY_TEMPLATE, SIZEOF_SOCKET_SECURITY_QUERY_INFO,
+  SOCKET_SETTINGS_FLAGS, SOCKET_SETTINGS_IPSEC_FLAGS, SOCKET_INFO_FLAGS,
+  type SocketSecuritySettingsInput, type SocketSecurityIpsecInput, type DecodedSocketSecuritySettings,
+  type DecodedSocketSecurityIpsec, type SocketSecurityQueryTemplateInput,
+  type DecodedSocketSecurityQueryTemplate, type SocketSecurityQueryInfo, type SocketSecurityQueryInfoInput,
+  type SecurityValidationResult,
+} from './security.js';
 
 /**
  * Encodes one SOCKET_PEER_TARGET_NAME: exactly the bytes to pass to WSASetSocketPeerTargetName,

@@ -138,13 +138,19 @@ export class PeerRegistry {
    * the registry is then unchanged.
    */
   ensure(peer: PeerInput): boolean {
+    return this.reuse(peer) ? false : this.register(peer);
+  }
+
+  /**
+   * The fast half of ensure(): if the peer is held under this spelling, marks it used and returns
+   * true; otherwise does nothing and returns false (no native call, never throws).
+   */
+  reuse(peer: PeerInput): boolean {
     const slot = this.bySpelling.get(spelling(peer));
-    if (slot !== undefined) {
-      this.touch(slot);
-      this.counts.reused++;
-      return false;
-    }
-    return this.register(peer);
+    if (slot === undefined) return false;
+    this.touch(slot);
+    this.counts.reused++;
+    return true;
   }
 
   /** ensure() for many peers; new ones are encoded together in one codec call. */
@@ -155,14 +161,11 @@ export class PeerRegistry {
     const seen = new Map<string, number>();
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i];
-      const spelled = spelling(peer);
-      const slot = this.bySpelling.get(spelled);
-      if (slot !== undefined) {
-        this.touch(slot);
-        this.counts.reused++;
+      if (this.reuse(peer)) {
         result.reused++;
         continue;
       }
+      const spelled = spelling(peer);
       let address;
       try {
         address = this.canonical(peer);

@@ -149,6 +149,40 @@ describe('each documented Winsock error, from a real condition', () => {
   });
 });
 
+describe('socket security, set before naming peers', () => {
+  it('WSASetSocketSecurity then WSAQuerySocketSecurity, through the codec\'s structs', async () => {
+    const socket = await boundUdp('udp4');
+    try {
+      const fd = fdOf(socket);
+      expect(bridge.querySocketSecurity(fd)).toMatchObject({ flags: 0, flagNames: [] });
+      bridge.setSocketSecurity(fd, { protocol: 'ipsec', flags: ['guarantee-encryption'] });
+      const info = bridge.querySocketSecurity(fd, { protocol: 'ipsec', peer: '127.0.0.1:4500' });
+      expect(info).toMatchObject({ protocol: 'ipsec', flagNames: ['SOCKET_INFO_CONNECTION_SECURED', 'SOCKET_INFO_CONNECTION_ENCRYPTED'] });
+      expect(info.peerApplicationAccessTokenHandle).toBe(0n);
+      bridge.setPeerTargetName(fd, { protocol: 'ipsec', peer: '127.0.0.1:4500', targetName: 'host/secured' });
+    } finally {
+      closeAll(socket);
+    }
+  });
+
+  it('default settings (NULL) and IPsec settings with credentials', async () => {
+    const socket = await boundUdp('udp6');
+    try {
+      bridge.setSocketSecurity(fdOf(socket));
+      bridge.setSocketSecurity(fdOf(socket), { protocol: 'ipsec2', ipsec: { userName: 'svc', domainName: 'EXAMPLE', password: 'p' } });
+      expect(bridge.querySocketSecurity(fdOf(socket)).protocol).toBe('ipsec2');
+    } finally {
+      closeAll(socket);
+    }
+  });
+
+  it('bad settings are refused before the call; a bad socket is the native side\'s error', () => {
+    expect(catchError(() => bridge.setSocketSecurity(fdOf(udp4), { protocol: 3 }))).toMatchObject({ code: 'WSAEINVAL', field: 'settings.protocol' });
+    expect(catchError(() => bridge.setSocketSecurity(fdOf(udp4), new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0])))).toMatchObject({ code: 'WSAEINVAL' });
+    expect(catchError(() => bridge.querySocketSecurity(0x7fffffff))).toMatchObject({ code: 'WSAENOTSOCK', call: 'WSAQuerySocketSecurity' });
+  });
+});
+
 describe('async calls', () => {
   it('1,000 concurrent registrations with distinct names all arrive intact', async () => {
     const fd = fdOf(udp4);
