@@ -1,0 +1,42 @@
+// A trap or an out-of-memory inside the codec is reported, and the next call succeeds on a fresh
+// or intact module: nothing is left wedged.
+import { describe, expect, it } from 'vitest';
+import { Codec, CodecFaultError, MAX_MEMORY_BYTES } from '../host/codec.js';
+import { codecWasmModule, type CodecExports } from '../host/loader.js';
+import { DEFAULT_OPTIONS } from '../host/options.js';
+import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
+
+const input = { protocol: 'ipsec' as const, peer: '192.0.2.1:500', targetName: 'host/recovered.example' };
+
+describe('recovery', () => {
+  it('a real trap (out-of-bounds access) becomes CodecFaultError, and the codec is re-created', () => {
+    const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
+    let trapsLeft = 1;
+    // The same exports, except that the first encode points the codec past the end of its memory.
+    const exports: CodecExports = {
+      memory: real.memory,
+      heap_base: () => real.heap_base(),
+      encode_peer: (...a) => real.encode_peer(...a),
+      decode: (...a) => real.decode(...a),
+      encode_batch: (input, count, out, status, options, max) =>
+        real.encode_batch(trapsLeft-- > 0 ? 0x7ffffff0 : input, count, out, status, options, max),
+    };
+    const codec = new Codec(exports);
+    expect(() => codec.encode(input, DEFAULT_OPTIONS)).toThrow(CodecFaultError);
+    expect(() => codec.encode(input, DEFAULT_OPTIONS)).not.toThrow();
+    expect(codec.encode(input, DEFAULT_OPTIONS)).toEqual(encodePeerTargetName(input));
+  });
+
+  it('asking for more memory than the limit is WSAENOBUFS, and the next call works', () => {
+    const codec = new Codec();
+    let error: unknown;
+    try {
+      codec.callWith(MAX_MEMORY_BYTES, () => 0);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PeerTargetNameError);
+    expect(error).toMatchObject({ code: 'WSAENOBUFS', errno: 10055, field: 'memory' });
+    expect(codec.encode(input, DEFAULT_OPTIONS)).toEqual(encodePeerTargetName(input));
+  });
+});
