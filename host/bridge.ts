@@ -249,3 +249,4 @@ export function openBridge(options: BridgeOptions = {}): Bridge {
 }
 
 export { PeerRegistry, type PeerRegistryOptions, type PeerRegistryStats, type RegistryPeer, type TargetNamePolicy, type EnsureManyResult } from './registry.js';
+export { DgramGuard, dgramHandle, type DgramGuardOptions, type DgramGuardStats, type PeerFailure } from './dgram-guard.js';

@@ -1,0 +1,101 @@
+// DgramGuard on real UDP sockets: no datagram reaches a peer before that peer's registration
+// succeeded (checked against the conformance library's own table and clock).
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openBridge, DgramGuard, type Bridge, type PeerFailure } from '../host/bridge.js';
+import { encodePeerTargetName } from '../host/index.js';
+import { loadConformance, type Conformance } from './support/conformance.js';
+import { boundUdp, closeAll } from './support/sockets.js';
+
+let native: Conformance;
+let bridge: Bridge;
+beforeAll(() => {
+  native = loadConformance();
+  bridge = openBridge({ library: native.path });
+});
+afterAll(() => bridge.close());
+beforeEach(() => native.reset());
+
+function storageOf(address: string, port: number): Uint8Array {
+  const storage = new Uint8Array(128);
+  storage.set(encodePeerTargetName({ protocol: 0, peer: { address, port }, targetName: 'x' }).subarray(8, 136));
+  return storage;
+}
+
+/** An echo server whose replies go through the guard; records when each reply was handed over. */
+async function echoServer(options: Partial<ConstructorParameters<typeof DgramGuard>[1]> = {}) {
+  const server = await boundUdp('udp4');
+  const guard = new DgramGuard(server, { bridge, targetName: 'host/{address}-{port}', ...options });
+  const sentAt: { port: number; at: bigint }[] = [];
+  const send = server.send.bind(server) as (...a: unknown[]) => void;
+  (server as unknown as { send: (...a: unknown[]) => void }).send = (msg, port, address, cb) => {
+    sentAt.push({ port: port as number, at: process.hrtime.bigint() });
+    send(msg, port, address, cb);
+  };
+  server.on('message', (msg, rinfo) => guard.send(msg, rinfo));
+  return { server, guard, sentAt };
+}
+
+async function ask(client: dgram.Socket, port: number, text: string, timeoutMs = 2000): Promise<string | undefined> {
+  client.send(text, port, '127.0.0.1');
+  const timer = new Promise<undefined>((r) => setTimeout(r, timeoutMs, undefined));
+  const reply = once(client, 'message').then(([m]) => String(m));
+  return Promise.race([reply, timer]);
+}
+
+describe('DgramGuard', () => {
+  it('a new peer is answered only after its registration, a known one at once', async () => {
+    const { server, guard, sentAt } = await echoServer();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => boundUdp('udp4')));
+    try {
+      const port = server.address().port;
+      const replies = await Promise.all(clients.map((c, i) => ask(c, port, `hello ${i}`)));
+      expect(replies).toEqual(clients.map((_, i) => `hello ${i}`));
+      expect(await ask(clients[0], port, 'again')).toBe('again');
+      for (const c of clients) {
+        const registration = native.lookup(Number(guard.registry.socket), storageOf('127.0.0.1', c.address().port));
+        expect(registration?.name).toBe(`host/127.0.0.1-${c.address().port}`);
+        const first = sentAt.find((s) => s.port === c.address().port)!;
+        expect(first.at).toBeGreaterThan(registration!.timeNs); // the same monotonic clock
+      }
+      expect(guard.stats).toMatchObject({ registered: 20, sent: 21, refused: 0, dropped: 0 });
+      expect(guard.stats.batches).toBeGreaterThanOrEqual(1);
+    } finally {
+      guard.close();
+      closeAll(server, ...clients);
+    }
+  });
+
+  it('a peer whose registration fails gets no reply; the others are served', async () => {
+    const { server, guard } = await echoServer({ targetName: (p) => (p.port % 2 ? '' : `host/${p.port}`) });
+    const failures: PeerFailure[] = [];
+    guard.on('peer-error', (f: PeerFailure) => failures.push(f));
+    const clients = await Promise.all(Array.from({ length: 6 }, () => boundUdp('udp4')));
+    try {
+      const port = server.address().port;
+      const replies = await Promise.all(clients.map((c) => ask(c, port, 'ping', 500)));
+      clients.forEach((c, i) => expect(replies[i]).toBe(c.address().port % 2 ? undefined : 'ping'));
+      const odd = clients.filter((c) => c.address().port % 2).length;
+      expect(failures).toHaveLength(odd);
+      expect(failures.every((f) => (f.error as { code?: string }).code === 'WSAEINVAL')).toBe(true);
+      expect(guard.stats.refused).toBe(odd);
+    } finally {
+      guard.close();
+      closeAll(server, ...clients);
+    }
+  });
+
+  it('close() deletes every registration it made', async () => {
+    const { server, guard } = await echoServer();
+    const client = await boundUdp('udp4');
+    try {
+      await ask(client, server.address().port, 'x');
+      expect(native.peerCount(Number(guard.registry.socket))).toBe(1);
+      guard.close();
+      expect(native.peerCount(Number(guard.registry.socket))).toBe(0);
+    } finally {
+      closeAll(server, client);
+    }
+  });
+});
