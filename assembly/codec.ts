@@ -73,19 +73,25 @@ function writePeer(rec: usize, out: usize, stream: bool): i32 {
   return unreachable(out);
 }
 
-/** Encodes one input record into dst (144 + 2n bytes, zero-padded to RECORD_ALIGN). */
+/**
+ * Encodes one input record into dst (144 + 2n bytes, zero-padded to RECORD_ALIGN). The host sizes
+ * dst for names of at most maxUnits, so nothing past the header is written before the name's
+ * length is known to fit.
+ */
 function encodeOne(rec: usize, dst: usize, stream: bool, policy: u32, maxUnits: u32): i32 {
   const protocol = load<u32>(rec + IN_PROTOCOL);
   if (protocol > PROTOCOL_MAX) return fail(REASON_PROTOCOL_RANGE, protocol);
-  const n = load<u32>(rec + IN_NAME_LENGTH);
-  const size = <usize>SIZEOF_PEER_TARGET_NAME + (<usize>n << 1);
-  // Zero first: padding, the rest of SOCKADDR_STORAGE and the tail are zero by construction.
-  memory.fill(dst, 0, (size + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1));
+  // Zero first: padding and the rest of SOCKADDR_STORAGE are zero by construction.
+  memory.fill(dst, 0, SIZEOF_PEER_TARGET_NAME);
   let reason = writePeer(rec, dst + OFFSET_PEER, stream);
   if (reason != 0) return reason;
+  const n = load<u32>(rec + IN_NAME_LENGTH);
   const name = <usize>load<u32>(rec + IN_NAME_PTR);
   reason = checkName(name, n, maxUnits);
   if (reason != 0) return reason;
+  const size = <usize>SIZEOF_PEER_TARGET_NAME + (<usize>n << 1);
+  // The tail (the name's NUL and the alignment padding) is zero too.
+  memory.fill(dst + SIZEOF_PEER_TARGET_NAME, 0, ((size + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1)) - SIZEOF_PEER_TARGET_NAME);
   store<u32>(dst + OFFSET_PROTOCOL, protocol);
   store<u32>(dst + OFFSET_STRING_LENGTH, unitFor(policy, protocol) == LENGTH_UNIT_BYTES ? n << 1 : n);
   memory.copy(dst + OFFSET_STRINGS, name, <usize>n << 1);

@@ -1,0 +1,304 @@
+// The fuzzer: random buffers, golden buffers with mutated bytes and lengths, and random API inputs
+// (surrogates, NULs, huge lengths, odd ports, malformed addresses) fed to decode, validate and
+// encode of the BUILT package (dist/), as a user gets it.
+//
+// Properties, checked on every case:
+// - nothing throws but PeerTargetNameError, and every one names a Winsock code and a field;
+// - no case takes longer than HANG_MS (a hang or a pathological input);
+// - validate and decode agree; every accepted buffer re-encodes to itself (see canonical() for the
+//   two documented length variations);
+// - an encoded record is 144 + 2n bytes and decodes back to its input;
+// - the WebAssembly module stays usable: a probe encode is checked every PROBE_EVERY cases.
+//
+// Run: npm run fuzz -- --iterations N --seed S
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as P from '../../dist/host/index.js';
+
+const HANG_MS = 1000;
+const PROBE_EVERY = 1000;
+const root = new URL('../../', import.meta.url);
+const golden = Object.values(JSON.parse(readFileSync(new URL('test/golden/vectors.json', root), 'utf8')).cases)
+  .map((hex) => P.fromHex(hex));
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+function prng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n) => Math.floor(next() * n);
+  return { next, int, pick: (list) => list[int(list.length)], chance: (p) => next() < p };
+}
+
+const PROTOCOLS = ['default', 'ipsec', 'ipsec2', 0, 1, 2, 3, -1, 1.5, NaN, 2 ** 32, 'IPSEC', '', null, undefined, {}, 4294967295];
+const UNITS = ['auto', 'units', 'bytes'];
+const ADDRESS_CHARS = '0123456789abcdefABCDEF:.%[]-xz ';
+
+function randomString(r, maxLength) {
+  const n = r.chance(0.02) ? 30000 + r.int(10000) : r.int(maxLength);
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const kind = r.int(20);
+    if (kind === 0) s += '\0';
+    else if (kind === 1) s += String.fromCharCode(0xd800 + r.int(0x800)); // any surrogate, paired or not
+    else if (kind === 2) s += String.fromCodePoint(0x10000 + r.int(0xfffff));
+    else if (kind === 3) s += String.fromCharCode(0x80 + r.int(0xd780));
+    else s += String.fromCharCode(0x20 + r.int(0x5f));
+  }
+  return s;
+}
+
+function randomAddress(r) {
+  switch (r.int(6)) {
+    case 0: return `${r.int(256)}.${r.int(256)}.${r.int(256)}.${r.int(300)}`;
+    case 1: return Array.from({ length: 8 }, () => r.int(0x10000).toString(16)).join(':');
+    case 2: return `${r.int(0x10000).toString(16)}::${r.int(0x10000).toString(16)}${r.chance(0.3) ? '%' + r.int(100) : ''}`;
+    case 3: return `::ffff:${r.int(256)}.${r.int(256)}.${r.int(256)}.${r.int(256)}`;
+    default: {
+      let s = '';
+      for (let i = r.int(48); i > 0; i--) s += r.pick(ADDRESS_CHARS);
+      return s;
+    }
+  }
+}
+
+/** A well-formed name: no NUL, surrogates only in pairs (so most encodes succeed and round-trip). */
+function wellFormedName(r) {
+  let s = '';
+  for (let i = 1 + r.int(60); i > 0; i--) {
+    const kind = r.int(10);
+    if (kind === 0) s += String.fromCodePoint(0x10000 + r.int(0xfffff));
+    else if (kind === 1) s += String.fromCharCode(0xe000 + r.int(0x1fff));
+    else if (kind === 2) s += String.fromCharCode(0x80 + r.int(0xd700));
+    else s += String.fromCharCode(0x21 + r.int(0x5e));
+  }
+  return s;
+}
+
+function validPeer(r) {
+  const v6 = r.chance(0.5);
+  const address = v6
+    ? Array.from({ length: 8 }, () => (r.chance(0.4) ? 0 : r.int(0x10000)).toString(16)).join(':')
+    : `${1 + r.int(254)}.${r.int(256)}.${r.int(256)}.${1 + r.int(254)}`;
+  const port = 1 + r.int(65535);
+  if (r.chance(0.5)) return v6 ? `[${address}]:${port}` : `${address}:${port}`;
+  return v6 ? { address, port, family: 'IPv6', flowInfo: r.int(0x100000), scopeId: r.int(50) } : { address, port, family: 'IPv4' };
+}
+
+function randomPort(r) {
+  return r.pick([0, 1, 65535, 65536, -1, 1.5, NaN, 2 ** 32, r.int(65536), r.int(65536), '80', null]);
+}
+
+function randomPeer(r) {
+  switch (r.int(6)) {
+    case 0: return undefined;
+    case 1: return null;
+    case 2: {
+      const address = randomAddress(r);
+      return address.includes(':') ? `[${address}]:${randomPort(r)}` : `${address}:${randomPort(r)}`;
+    }
+    case 3: return randomString(r, 60);
+    case 4: return 42;
+    default: return {
+      address: r.chance(0.95) ? randomAddress(r) : 7,
+      port: randomPort(r),
+      ...(r.chance(0.3) ? { family: r.pick(['IPv4', 'IPv6', 4, 6, 'IPX', 10]) } : {}),
+      ...(r.chance(0.2) ? { flowInfo: r.pick([0, 1, 0xfffff, -1, 2 ** 32]) } : {}),
+      ...(r.chance(0.2) ? { scopeId: r.pick([0, 7, 2 ** 32 - 1, -1, 1.5]) } : {}),
+    };
+  }
+}
+
+function randomOptions(r) {
+  if (r.chance(0.3)) return undefined;
+  return {
+    lengthUnit: r.chance(0.97) ? r.pick(UNITS) : 'furlongs',
+    socketType: r.chance(0.97) ? r.pick(['dgram', 'stream']) : 'raw',
+    ...(r.chance(0.1) ? { maxTargetNameLength: r.pick([1, 10, 1024, 32767, 0, 40000]) } : {}),
+  };
+}
+
+function mutatedGolden(r) {
+  const bytes = r.pick(golden).slice();
+  const out = r.chance(0.2) ? new Uint8Array(Math.max(0, bytes.length + r.int(16) - 8)) : bytes;
+  if (out !== bytes) out.set(bytes.subarray(0, out.length));
+  for (let k = r.int(4); k > 0; k--) {
+    const field = r.int(6);
+    const view = new DataView(out.buffer);
+    if (field === 0 && out.length >= 4) view.setUint32(0, r.pick([0, 1, 2, 3, 0xffffffff]), true);
+    else if (field === 1 && out.length >= 10) view.setUint16(8, r.pick([0, 2, 10, 23, 0xffff]), true);
+    else if (field === 2 && out.length >= 140) view.setUint32(136, r.pick([0, 1, 2, 23, 46, 0xffffffff, r.int(200)]), true);
+    else if (out.length > 0) out[r.int(out.length)] = r.int(256);
+  }
+  return out;
+}
+
+function randomBuffer(r) {
+  const n = r.chance(0.01) ? 70000 + r.int(1000) : r.int(400);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = r.chance(0.7) ? 0 : r.int(256);
+  return out;
+}
+
+/**
+ * What re-encoding an accepted buffer gives: the struct is 144 + 2n bytes, so a buffer cut to
+ * 140 + 2n .. 143 + 2n (allowed by SPEC §3) or followed by extra zero bytes re-encodes to the
+ * canonical length. Every byte they share must be the same, and the rest zero.
+ */
+function sameRecord(input, reencoded) {
+  const shared = Math.min(input.length, reencoded.length);
+  for (let i = 0; i < shared; i++) if (input[i] !== reencoded[i]) return false;
+  for (let i = shared; i < input.length; i++) if (input[i] !== 0) return false;
+  for (let i = shared; i < reencoded.length; i++) if (reencoded[i] !== 0) return false;
+  return true;
+}
+
+function checkError(error, where) {
+  if (!(error instanceof P.PeerTargetNameError)) {
+    return `${where} threw ${error?.name ?? typeof error}: ${error?.message ?? String(error)}`;
+  }
+  if (!(error.code in P.WINSOCK_ERRORS) || P.WINSOCK_ERRORS[error.code] !== error.errno) return `${where}: bad code ${error.code}/${error.errno}`;
+  if (typeof error.field !== 'string' || error.field === '') return `${where}: error names no field: ${error.message}`;
+  if (!error.message.startsWith(`${error.code}: ${error.field}: `)) return `${where}: message does not start with code and field: ${error.message}`;
+  return undefined;
+}
+
+function reencodeInput(decoded) {
+  const peer = decoded.peer && {
+    address: decoded.peer.address, port: decoded.peer.port, family: decoded.peer.family,
+    flowInfo: decoded.peer.flowInfo, scopeId: decoded.peer.scopeId,
+  };
+  return { protocol: decoded.protocol, peer, targetName: decoded.targetName };
+}
+
+/** One buffer case: decode and validate agree; an accepted buffer re-encodes to itself. */
+function bufferCase(bytes, options) {
+  let validation;
+  try {
+    validation = P.validatePeerTargetName(bytes, options);
+  } catch (error) {
+    return checkError(error, 'validate') ?? (options ? undefined : 'validate threw for bytes without bad options');
+  }
+  let decoded;
+  try {
+    decoded = P.decodePeerTargetName(bytes, options);
+  } catch (error) {
+    const bad = checkError(error, 'decode');
+    if (bad) return bad;
+    if (validation.ok) return `validate accepted what decode rejected: ${error.message}`;
+    if (validation.error.message !== error.message) return `decode and validate disagree on the first problem: ${error.message} / ${validation.error.message}`;
+    return undefined;
+  }
+  if (!validation.ok) return `decode accepted what validate rejected: ${validation.error.message}`;
+  const again = P.encodePeerTargetName(reencodeInput(decoded), { ...options, socketType: decoded.peer ? options?.socketType : 'stream' });
+  if (!sameRecord(bytes, again)) return `accepted buffer re-encodes differently: ${P.toHex(again)}`;
+  return undefined;
+}
+
+/** One API case: encode succeeds with a well-formed record, or fails with a typed error. */
+function encodeCase(input, options) {
+  let bytes;
+  try {
+    bytes = P.encodePeerTargetName(input, options);
+  } catch (error) {
+    return checkError(error, 'encode');
+  }
+  const n = input.targetName.length;
+  if (bytes.length !== 144 + 2 * n) return `encode gave ${bytes.length} bytes for a ${n}-unit name`;
+  for (let i = 140 + 2 * n; i < bytes.length; i++) if (bytes[i] !== 0) return 'encode left a non-zero tail';
+  const decoded = P.decodePeerTargetName(bytes, { ...options, socketType: input.peer == null ? 'stream' : options?.socketType });
+  if (decoded.targetName !== input.targetName) return 'encode/decode changed the target name';
+  return undefined;
+}
+
+const PROBE_INPUT = { protocol: 'ipsec', peer: '192.0.2.10:4500', targetName: 'host/probe.example' };
+
+export function fuzz({ iterations = 100_000, seed = 1, onProgress } = {}) {
+  const r = prng(seed);
+  const probe = P.encodePeerTargetName(PROBE_INPUT);
+  const report = { seed, iterations, buffers: 0, accepted: 0, encodes: 0, encoded: 0, byCode: {}, slowestMs: 0, failures: [] };
+  const started = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const caseSeed = (Math.imul(seed, 0x9e3779b1) + i) >>> 0; // each case reproducible on its own
+    const c = prng(caseSeed);
+    const kind = c.int(3);
+    const options = randomOptions(c);
+    const t0 = performance.now();
+    let failure;
+    let description;
+    if (kind < 2) {
+      const bytes = kind === 0 ? randomBuffer(c) : mutatedGolden(c);
+      description = () => `buffer ${P.toHex(bytes.subarray(0, 300))}${bytes.length > 300 ? `… (${bytes.length} bytes)` : ''} options ${JSON.stringify(options)}`;
+      report.buffers++;
+      failure = bufferCase(bytes, options);
+      const v = failure ? undefined : P.validatePeerTargetName(bytes, options);
+      if (v?.ok) report.accepted++;
+      else if (v) report.byCode[v.error.code] = (report.byCode[v.error.code] ?? 0) + 1;
+    } else {
+      // Half mostly valid (so encode -> decode round trips get exercised), half anything at all.
+      const input = c.chance(0.5)
+        ? { protocol: c.pick(['default', 'ipsec', 'ipsec2', 0, 1, 2]), peer: validPeer(c), targetName: c.chance(0.9) ? wellFormedName(c) : randomString(c, 80) }
+        : { protocol: c.pick(PROTOCOLS), peer: randomPeer(c), targetName: c.chance(0.97) ? randomString(c, 80) : c.pick([null, 5, undefined]) };
+      description = () => `encode ${JSON.stringify(input, (_, v) => (typeof v === 'string' && v.length > 200 ? `${v.slice(0, 200)}…(${v.length})` : v))} options ${JSON.stringify(options)}`;
+      report.encodes++;
+      failure = encodeCase(input, options);
+      if (!failure) {
+        try {
+          P.encodePeerTargetName(input, options);
+          report.encoded++;
+        } catch (e) {
+          report.byCode[e.code] = (report.byCode[e.code] ?? 0) + 1;
+        }
+      }
+    }
+    const ms = performance.now() - t0;
+    report.slowestMs = Math.max(report.slowestMs, ms);
+    if (!failure && ms > HANG_MS) failure = `took ${ms.toFixed(0)} ms`;
+    if (i % PROBE_EVERY === PROBE_EVERY - 1 || failure) {
+      const now = P.encodePeerTargetName(PROBE_INPUT);
+      if (P.toHex(now) !== P.toHex(probe)) failure = (failure ? failure + '; ' : '') + 'the codec no longer encodes the probe correctly';
+      onProgress?.(i + 1, iterations);
+    }
+    if (failure && report.failures.length < 20) report.failures.push({ case: i, caseSeed, failure, input: description() });
+    else if (failure) report.failures.length++;
+  }
+  report.elapsedMs = Math.round(performance.now() - started);
+  report.failureCount = report.failures.length;
+  return report;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' } } });
+  const iterations = Number(values.iterations);
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || !Number.isSafeInteger(seed)) {
+    console.error('usage: npm run fuzz -- --iterations N --seed S [--json]');
+    process.exit(2);
+  }
+  const tty = process.stderr.isTTY;
+  const report = fuzz({
+    iterations, seed,
+    onProgress: (done, total) => {
+      if (tty && done % 10_000 < PROBE_EVERY) process.stderr.write(`\rfuzz: ${done}/${total}`);
+      else if (!tty && done % 1_000_000 < PROBE_EVERY) process.stderr.write(`fuzz: ${done}/${total}\n`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(`fuzz: seed ${seed}, ${iterations} cases in ${(report.elapsedMs / 1000).toFixed(1)} s`);
+    console.log(`  buffers ${report.buffers} (accepted ${report.accepted}), encodes ${report.encodes} (encoded ${report.encoded})`);
+    console.log(`  rejections by code: ${Object.entries(report.byCode).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`  slowest case ${report.slowestMs.toFixed(1)} ms`);
+    console.log(`  failures: ${report.failureCount}`);
+    for (const f of report.failures.filter(Boolean)) console.log(`  - case ${f.case} (seed ${f.caseSeed}): ${f.failure}\n    ${f.input}`);
+  }
+  process.exit(report.failureCount === 0 ? 0 : 1);
+}
