@@ -19,3 +19,4 @@ export function toolVersions(): Record<string, string>;
 export function extractGoldenVectors(outDir?: string): GoldenVectors;
 export function goldenDocument(cases?: GoldenVectors): GoldenDocument;
 export function readCommittedVectors(): GoldenDocument;
+export function agreeingVectors(first: { arch: string; records: Map<string, Buffer> }, others: { arch: string; records: Map<string, Buffer> }[]): GoldenVectors;

@@ -149,25 +149,33 @@ export function extractGoldenVectors(outDir) {
       }
       return { arch: target.arch, records };
     });
-    for (const other of others) {
-      const names = (t) => [...t.records.keys()].join(', ');
-      if (names(first) !== names(other)) {
-        throw new Error(`case lists differ:\n  ${first.arch}: ${names(first)}\n  ${other.arch}: ${names(other)}`);
-      }
-      for (const [name, bytes] of first.records) {
-        const theirs = other.records.get(name);
-        if (!bytes.equals(theirs)) {
-          const at = bytes.findIndex((b, i) => b !== theirs[i]);
-          throw new Error(`${name}: ${first.arch} and ${other.arch} differ (lengths ${bytes.length}/${theirs.length}, first at offset ${at})`);
-        }
-      }
-    }
-    const vectors = {};
-    for (const [name, bytes] of first.records) vectors[name] = bytes.toString('hex');
-    return vectors;
+    return agreeingVectors(first, others);
   } finally {
     if (outDir === undefined) rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The vectors every target agrees on, as hex by case name; throws if the targets' case lists or
+ * bytes differ (x64 and x86 must lay the structs out alike). Shared with security-extract.mjs.
+ */
+export function agreeingVectors(first, others) {
+  for (const other of others) {
+    const names = (t) => [...t.records.keys()].join(', ');
+    if (names(first) !== names(other)) {
+      throw new Error(`case lists differ:\n  ${first.arch}: ${names(first)}\n  ${other.arch}: ${names(other)}`);
+    }
+    for (const [name, bytes] of first.records) {
+      const theirs = other.records.get(name);
+      if (!bytes.equals(theirs)) {
+        const at = bytes.findIndex((b, i) => b !== theirs[i]);
+        throw new Error(`${name}: ${first.arch} and ${other.arch} differ (lengths ${bytes.length}/${theirs.length}, first at offset ${at})`);
+      }
+    }
+  }
+  const vectors = {};
+  for (const [name, bytes] of first.records) vectors[name] = bytes.toString('hex');
+  return vectors;
 }
 
 /** The vectors.json document: `{ generatedBy, cases }`. */

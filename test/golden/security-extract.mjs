@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { TARGETS, INSTALL_HINT, missingTools, toolVersions } from './extract.mjs';
+import { TARGETS, INSTALL_HINT, agreeingVectors, missingTools, toolVersions } from './extract.mjs';
 
 export { INSTALL_HINT, missingTools };
 
@@ -97,22 +97,7 @@ export function extractSecurityVectors(outDir) {
   mkdirSync(workDir, { recursive: true });
   try {
     const [first, ...others] = TARGETS.map((target) => ({ arch: target.arch, records: compileTarget(target, workDir) }));
-    for (const other of others) {
-      const names = (t) => [...t.records.keys()].join(', ');
-      if (names(first) !== names(other)) {
-        throw new Error(`case lists differ:\n  ${first.arch}: ${names(first)}\n  ${other.arch}: ${names(other)}`);
-      }
-      for (const [name, bytes] of first.records) {
-        const theirs = other.records.get(name);
-        if (!bytes.equals(theirs)) {
-          const at = bytes.findIndex((b, i) => b !== theirs[i]);
-          throw new Error(`${name}: ${first.arch} and ${other.arch} differ (lengths ${bytes.length}/${theirs.length}, first at offset ${at})`);
-        }
-      }
-    }
-    const vectors = {};
-    for (const [name, bytes] of first.records) vectors[name] = bytes.toString('hex');
-    return vectors;
+    return agreeingVectors(first, others);
   } finally {
     if (outDir === undefined) rmSync(workDir, { recursive: true, force: true });
   }
