@@ -272,6 +272,7 @@ export class Codec {
       context.peerText = peer;
     } else if (peer) {
       context.peerText = peer.address;
+      context.peerIsObject = true;
       context.port = peer.port;
       context.scopeId = peer.scopeId;
     }

@@ -74,6 +74,8 @@ export class PeerTargetNameError extends Error {
 export interface ReasonContext {
   /** The peer as the caller gave it (text or address), for encode errors. */
   peerText?: string;
+  /** The peer was an object, so its text is `peer.address` rather than all of `peer`. */
+  peerIsObject?: boolean;
   port?: number;
   scopeId?: number;
   targetName?: string;
@@ -99,7 +101,7 @@ const REASONS = new Map<number, Describe>([
     'a dgram socket needs a peer address and port; only a stream socket may leave PeerAddress all zero']],
   [L.REASON_PEER_SYNTAX, (_d, c) => ['peer',
     `${quote(c.peerText)} is not 'address:port' (an IPv6 address goes in brackets: '[2001:db8::1]:500')`, c.peerText]],
-  [L.REASON_PEER_TEXT_TOO_LONG, (d, c) => ['peer',
+  [L.REASON_PEER_TEXT_TOO_LONG, (d, c) => [c.peerIsObject ? 'peer.address' : 'peer',
     `${c.peerText?.length ?? d} characters is longer than any IP address and port can be (${L.MAX_PEER_TEXT_LENGTH} at most)`, c.peerText]],
   [L.REASON_ADDRESS_SYNTAX, (_d, c) => ['peer.address',
     `${quote(c.peerText)} is not an IPv4 or IPv6 address (host names are not resolved)`, c.peerText]],

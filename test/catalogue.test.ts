@@ -85,6 +85,7 @@ const cases: Case[] = [
   { name: 'family IPv6 for an IPv4 address', via: 'api', run: () => encodePeerTargetName({ ...good, peer: { address: '192.0.2.1', port: 5, family: 'IPv6' } }), code: 'WSAEAFNOSUPPORT', field: 'peer.family', fragment: 'is an IPv4 address' },
   { name: 'family IPX', via: 'api', run: () => encodePeerTargetName({ ...good, peer: { address: '192.0.2.1', port: 5, family: 'IPX' } }), code: 'WSAEAFNOSUPPORT', field: 'peer.family', fragment: '"IPX" is not an address family' },
   { name: 'peer text of 200 characters', via: 'api', run: () => encodePeerTargetName({ ...good, peer: '1'.repeat(200) }), code: 'WSAEINVAL', field: 'peer', fragment: '200 characters' },
+  { name: 'object address of 200 characters', via: 'api', run: () => encodePeerTargetName({ ...good, peer: { address: 'f'.repeat(200), port: 1 } }), code: 'WSAEINVAL', field: 'peer.address', fragment: '200 characters' },
   { name: 'empty target name', via: 'api', run: () => encodePeerTargetName({ ...good, targetName: '' }), code: 'WSAEINVAL', field: 'targetName', fragment: 'empty' },
   { name: 'U+0000 in the name', via: 'api', run: () => encodePeerTargetName({ ...good, targetName: 'host/a\0b' }), code: 'WSAEINVAL', field: 'targetName', fragment: 'U+0000 at index 6' },
   { name: 'lone high surrogate', via: 'api', run: () => encodePeerTargetName({ ...good, targetName: 'host/\ud83d' }), code: 'WSAEINVAL', field: 'targetName', fragment: 'unpaired surrogate U+D83D at index 5' },
