@@ -128,7 +128,12 @@ export class PeerRegistry {
 
   /** True if the peer is held (does not count as a use). */
   has(peer: PeerInput): boolean {
-    return this.bySpelling.has(spelling(peer)) || this.byAddress.has(this.canonical(peer).key);
+    if (this.bySpelling.has(spelling(peer))) return true;
+    try {
+      return this.byAddress.has(this.canonical(peer).key);
+    } catch {
+      return false; // not a valid peer, so never held
+    }
   }
 
   /**
@@ -269,7 +274,7 @@ export class PeerRegistry {
     const size = v6 ? L.SIZEOF_SOCKADDR_IN6 : L.SIZEOF_SOCKADDR_IN;
     const key = String.fromCharCode(...storage.subarray(0, size));
     const address = v6 ? formatIPv6(storage.subarray(L.SIN6_ADDR, L.SIN6_ADDR + 16)) : formatIPv4(storage, L.SIN_ADDR);
-    const scopeId = v6 ? storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24) >>> 0 : 0;
+    const scopeId = v6 ? (storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24)) >>> 0 : 0;
     const text = v6 ? `[${address}${scopeId ? '%' + scopeId : ''}]:${port}` : `${address}:${port}`;
     return { key, text, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
   }

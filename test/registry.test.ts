@@ -47,6 +47,13 @@ describe('PeerRegistry', () => {
     expect(native.peerCount(fd)).toBe(0);
   });
 
+  it('a large scope id survives into the template, and has() of an invalid peer is false', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/{scopeId}' });
+    registry.ensure({ address: 'fe80::1', port: 9, scopeId: 0xfffffff0 });
+    expect(native.lookup(fd, storageOf({ address: 'fe80::1%4294967280', port: 9 }))?.name).toBe('host/4294967280');
+    expect(registry.has('not a peer')).toBe(false);
+  });
+
   it('target-name policies: fixed, template and function', () => {
     const fixed = new PeerRegistry({ bridge, socket: fd, targetName: 'host/fixed.example' });
     fixed.ensure('[2001:db8::5]:4500');
