@@ -19,11 +19,11 @@ import {
   REASON_PROTOCOL_RANGE, REASON_PEER_MISSING, REASON_PORT_RANGE, REASON_ADDRESS_UNSPECIFIED,
   REASON_PORT_ZERO, REASON_FAMILY_UNSUPPORTED, REASON_BUFFER_SHORT, REASON_STRING_BEYOND_BUFFER,
   REASON_STRING_LENGTH_ODD, REASON_PADDING_NONZERO, REASON_PEER_SLACK_NONZERO, REASON_TAIL_NONZERO,
-  REASON_NAME_EMPTY, REASON_NAME_TOO_LONG, REASON_NAME_SURROGATE, SIN_ZERO,
+  REASON_NAME_EMPTY, REASON_NAME_TOO_LONG, REASON_NAME_SURROGATE, SIN_ZERO, FLAG_NAME_ASCII,
 } from "./layout";
 import { fail, failDetail } from "./failure";
 import { writeAddress, writePeerText } from "./sockaddr";
-import { checkName } from "./name";
+import { checkName, checkAsciiName, widenAscii, copyUnits } from "./name";
 
 /** First byte the host may use: everything below is this module's static data. */
 export function heap_base(): usize {
@@ -73,6 +73,12 @@ function writePeer(rec: usize, out: usize, stream: bool): i32 {
   return unreachable(out);
 }
 
+/** Zeroes the 144-byte header at dst with plain stores (memory.fill is an out-of-line call in engines). */
+@inline function zeroHeader(dst: usize): void {
+  const zero = i64x2.splat(0);
+  for (let i: usize = 0; i < <usize>SIZEOF_PEER_TARGET_NAME; i += 16) v128.store(dst + i, zero);
+}
+
 /**
  * Encodes one input record into dst (144 + 2n bytes, zero-padded to RECORD_ALIGN). The host sizes
  * dst for names of at most maxUnits, so nothing past the header is written before the name's
@@ -82,19 +88,23 @@ function encodeOne(rec: usize, dst: usize, stream: bool, policy: u32, maxUnits: 
   const protocol = load<u32>(rec + IN_PROTOCOL);
   if (protocol > PROTOCOL_MAX) return fail(REASON_PROTOCOL_RANGE, protocol);
   // Zero first: padding and the rest of SOCKADDR_STORAGE are zero by construction.
-  memory.fill(dst, 0, SIZEOF_PEER_TARGET_NAME);
+  zeroHeader(dst);
   let reason = writePeer(rec, dst + OFFSET_PEER, stream);
   if (reason != 0) return reason;
   const n = load<u32>(rec + IN_NAME_LENGTH);
   const name = <usize>load<u32>(rec + IN_NAME_PTR);
-  reason = checkName(name, n, maxUnits);
+  const ascii = (load<u32>(rec + IN_FLAGS) & FLAG_NAME_ASCII) != 0;
+  reason = ascii ? checkAsciiName(name, n, maxUnits) : checkName(name, n, maxUnits);
   if (reason != 0) return reason;
-  const size = <usize>SIZEOF_PEER_TARGET_NAME + (<usize>n << 1);
-  // The tail (the name's NUL and the alignment padding) is zero too.
-  memory.fill(dst + SIZEOF_PEER_TARGET_NAME, 0, ((size + RECORD_ALIGN - 1) & ~(RECORD_ALIGN - 1)) - SIZEOF_PEER_TARGET_NAME);
+  // The tail (the name's NUL and the alignment padding) is zero too: [140 + 2n, align8(144 + 2n)),
+  // written before the name, as the 8-byte store below may reach back into it.
+  const end = <usize>SIZEOF_PEER_TARGET_NAME + (<usize>n << 1);
+  store<u32>(dst + end - 4, 0);
+  if ((end & (RECORD_ALIGN - 1)) != 0) store<u64>(dst + (end & ~(<usize>RECORD_ALIGN - 1)), 0);
   store<u32>(dst + OFFSET_PROTOCOL, protocol);
   store<u32>(dst + OFFSET_STRING_LENGTH, unitFor(policy, protocol) == LENGTH_UNIT_BYTES ? n << 1 : n);
-  memory.copy(dst + OFFSET_STRINGS, name, <usize>n << 1);
+  if (ascii) widenAscii(dst + OFFSET_STRINGS, name, n);
+  else copyUnits(dst + OFFSET_STRINGS, name, n);
   return 0;
 }
 

@@ -74,7 +74,7 @@ export const IN_ADDRESS_LENGTH: u32 = 12; // u32
 export const IN_PORT: u32 = 16; // u32, for PEER_FIELDS
 export const IN_FLOWINFO: u32 = 20; // u32
 export const IN_SCOPE_ID: u32 = 24; // u32
-export const IN_NAME_PTR: u32 = 28; // u32, UTF-16LE units, 2-aligned
+export const IN_NAME_PTR: u32 = 28; // u32, UTF-16LE units, 2-aligned (or ASCII bytes, any alignment, with FLAG_NAME_ASCII)
 export const IN_NAME_LENGTH: u32 = 32; // u32, in units
 export const SIZEOF_INPUT: u32 = 36;
 
@@ -85,6 +85,7 @@ export const FLAG_PEER_MASK: u32 = 3;
 export const FLAG_FAMILY_IPV4: u32 = 4; // the caller said the address is IPv4
 export const FLAG_FAMILY_IPV6: u32 = 8; // the caller said the address is IPv6
 export const FLAG_SCOPE_GIVEN: u32 = 16; // IN_SCOPE_ID was given explicitly
+export const FLAG_NAME_ASCII: u32 = 32; // the name at IN_NAME_PTR is IN_NAME_LENGTH ASCII bytes (one per UTF-16 unit), not UTF-16LE
 
 // Encode status record: one per input, written by the codec.
 export const ST_OFFSET: u32 = 0; // u32, where the record starts in the output region

@@ -90,16 +90,17 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
       return false; // a single trailing ':'
     }
   }
+  // Plain loads and stores: memory.copy/fill are out-of-line calls in engines, dear for 16 bytes.
   if (gap < 0) {
     if (count != 8) return false;
-    memory.copy(out, groups, 16);
+    v128.store(out, v128.load(groups));
   } else {
     if (count > 7) return false; // '::' stands for at least one group
     const head = <usize>gap << 1;
     const tail = <usize>(count - gap) << 1;
-    memory.copy(out, groups, head);
-    memory.fill(out + head, 0, 16 - head - tail);
-    memory.copy(out + 16 - tail, groups + head, tail);
+    v128.store(out, i64x2.splat(0));
+    for (let i: usize = 0; i < head; i += 2) store<u16>(out + i, load<u16>(groups + i));
+    for (let i: usize = 0; i < tail; i += 2) store<u16>(out + 16 - tail + i, load<u16>(groups + head + i));
   }
   return true;
 }

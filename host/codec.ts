@@ -1,6 +1,13 @@
 // The host side of the codec: owns one WebAssembly instance and lays out its memory, copies inputs
-// in (interning target names, so a name that repeats is copied once), calls the codec and turns
-// its status records into bytes or typed errors.
+// in, calls the codec and turns its status records into bytes or typed errors.
+//
+// Moving the JS strings into WebAssembly memory is most of the cost of an encode (SPEC §6), so a
+// batch moves them in bulk: each chunk's peer texts and target names are joined into one string
+// and written with ONE TextEncoder.encodeInto call; when that string was pure ASCII (encodeInto
+// read and wrote exactly one byte per UTF-16 unit) every piece's byte offset is its unit offset,
+// and the codec widens the names to UTF-16 itself (FLAG_NAME_ASCII). Any other chunk (a non-ASCII
+// character anywhere, a lone surrogate) is moved again unit by unit with charCodeAt, exactly as
+// before, so what the codec sees never depends on the path taken.
 //
 // Memory, from the module's heap base up:
 //   result   the decode result record (SIZEOF_RESULT)
@@ -28,6 +35,25 @@ export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
 
 const align8 = (n: number) => (n + 7) & ~7;
 
+/**
+ * Memory for a batch's output that need not be zeroed first, where the platform has it (Node's
+ * Buffer.allocUnsafeSlow: no zero fill, and no fresh pages to fault in when the allocator recycles
+ * a freed region), else a plain zeroed ArrayBuffer. Every byte of it is written before the caller
+ * sees it (the records, their padding, and zeros past the last record), so nothing stale can leak.
+ */
+const unsafeAlloc = (globalThis as { Buffer?: { allocUnsafeSlow?(size: number): { buffer: ArrayBuffer; byteOffset: number } } }).Buffer?.allocUnsafeSlow;
+function outputRegion(size: number): Uint8Array {
+  if (unsafeAlloc !== undefined) {
+    const b = unsafeAlloc(size);
+    if (b.byteOffset === 0 && b.buffer.byteLength === size) return new Uint8Array(b.buffer, 0, size);
+  }
+  return new Uint8Array(size);
+}
+
+/** One encoder for every codec; encodeInto is what moves a chunk's strings in one call. */
+const textEncoder: TextEncoder | undefined = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
+const bulkText = textEncoder !== undefined && typeof textEncoder.encodeInto === 'function';
+
 /** Where one chunk's areas start in the work region. */
 interface ChunkLayout {
   records: number;
@@ -53,8 +79,6 @@ function outOfMemory(needed: number): PeerTargetNameError {
     `the codec would need ${needed} bytes of WebAssembly memory, over its limit of ${MAX_MEMORY_BYTES}`,
     { value: needed });
 }
-
-const PROTOCOLS: Record<string, number> = { default: L.PROTOCOL_DEFAULT, ipsec: L.PROTOCOL_IPSEC, ipsec2: L.PROTOCOL_IPSEC2 };
 
 const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
@@ -99,6 +123,19 @@ export class Codec {
   private names = new Map<string, number>();
   private spillUsed = 0;
   private layouts = new Map<number, ChunkLayout>();
+  /** The one-record layout of the last call, and the name limit it was made for. */
+  private single: ChunkLayout | undefined;
+  private singleMax = -1;
+  // What writeFields read from an input, for the caller to place: the peer's address text
+  // (undefined for none) and the target name. Fields, not a returned object: nothing is allocated.
+  private fieldText: string | undefined;
+  private fieldName = '';
+  // Per chunk, the strings writeFields read for each record that reached the codec, so that a
+  // chunk moved in again unit by unit reads exactly what the bulk path read (a getter is read once).
+  private chunkTexts: (string | undefined)[] = [];
+  private chunkNames: string[] = [];
+  /** Bytes the last chunk's records take if all succeed (sizes the batch output). */
+  private chunkBytes = 0;
 
   constructor(wasm: CodecExports = instantiateCodec()) {
     this.adopt(wasm);
@@ -112,6 +149,8 @@ export class Codec {
     this.workStart = this.arenaStart + NAME_ARENA_BYTES;
     this.names.clear();
     this.layouts.clear();
+    this.single = undefined;
+    this.singleMax = -1;
     this.buffer = undefined;
     this.reserve(0);
   }
@@ -124,8 +163,12 @@ export class Codec {
 
   /** Makes the work region at least `bytes` long and the views current. */
   private reserve(bytes: number): void {
-    const memory = this.wasm.memory;
     const needed = this.workStart + bytes;
+    // Only this class grows the memory, so the views are current unless it has to grow now (the
+    // detached check is a cheap guard; memory.buffer is an accessor call, kept off the hot path).
+    const buffer = this.buffer;
+    if (buffer !== undefined && needed <= buffer.byteLength && this.u8.byteLength !== 0) return;
+    const memory = this.wasm.memory;
     if (needed > memory.buffer.byteLength) {
       if (needed > MAX_MEMORY_BYTES) throw outOfMemory(needed);
       try {
@@ -136,12 +179,12 @@ export class Codec {
     }
     if (memory.buffer !== this.buffer) {
       // Growing detaches every old view: take new ones.
-      const buffer = memory.buffer;
-      this.buffer = buffer;
-      this.u8 = new Uint8Array(buffer);
-      this.u16 = new Uint16Array(buffer);
-      this.u32 = new Uint32Array(buffer);
-      this.i32 = new Int32Array(buffer);
+      const current = memory.buffer;
+      this.buffer = current;
+      this.u8 = new Uint8Array(current);
+      this.u16 = new Uint16Array(current);
+      this.u32 = new Uint32Array(current);
+      this.i32 = new Int32Array(current);
     }
   }
 
@@ -161,6 +204,17 @@ export class Codec {
     }
     this.reserve(lay.end - this.workStart);
     return lay;
+  }
+
+  /** The one-record layout, without a map lookup when the name limit is the last call's. */
+  private singleLayout(maxUnits: number): ChunkLayout {
+    if (maxUnits !== this.singleMax || this.single === undefined) {
+      this.single = this.layout(maxUnits, 1);
+      this.singleMax = maxUnits;
+    } else {
+      this.reserve(this.single.end - this.workStart);
+    }
+    return this.single;
   }
 
   /** How many records one chunk holds for names of at most maxUnits. */
@@ -192,7 +246,7 @@ export class Codec {
 
   /** Copies ASCII peer text; anything else becomes 0xff, which no address contains. */
   private placeText(text: string, at: number): number {
-    const n = Math.min(text.length, L.MAX_PEER_TEXT_LENGTH + 1);
+    const n = text.length;
     const u8 = this.u8;
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
@@ -202,30 +256,35 @@ export class Codec {
   }
 
   /**
-   * Writes one input record; returns the host-side error for inputs of the wrong shape, which the
-   * codec never sees.
+   * Checks an input's shape and writes its record's numeric fields (record at u32 index r); the
+   * peer's address text and the name are left in fieldText/fieldName for the caller to place.
+   * Returns the host-side error for inputs of the wrong shape, which the codec never sees.
    */
-  private writeInput(input: PeerTargetNameInput, rec: number, text: number, spill: number, maxUnits: number): PeerTargetNameError | undefined {
+  private writeFields(input: PeerTargetNameInput, r: number): PeerTargetNameError | undefined {
     if (input === null || typeof input !== 'object') {
       return new PeerTargetNameError('WSAEFAULT', 'input',
         `expected an object { protocol, peer, targetName }, got ${input === null ? 'null' : typeof input}`, { value: input });
     }
     const u32 = this.u32;
-    const r = rec >>> 2;
     const p = input.protocol;
-    const protocol = typeof p === 'string' ? PROTOCOLS[p] : p;
-    if (!isU32(protocol) || (typeof p === 'string' && !Object.hasOwn(PROTOCOLS, p))) {
+    let protocol: number;
+    if (typeof p === 'string') {
+      protocol = p === 'ipsec' ? L.PROTOCOL_IPSEC : p === 'ipsec2' ? L.PROTOCOL_IPSEC2 : p === 'default' ? L.PROTOCOL_DEFAULT : -1;
+    } else {
+      protocol = isU32(p) ? p : -1;
+    }
+    if (protocol < 0) {
       return new PeerTargetNameError('WSAEINVAL', 'protocol',
         `${typeof p === 'string' ? JSON.stringify(p) : String(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
     }
     u32[r] = protocol;
     const peer: PeerInput | null | undefined = input.peer;
+    let text: string | undefined;
     if (peer === undefined || peer === null) {
       u32[r + 1] = L.PEER_NONE;
     } else if (typeof peer === 'string') {
       u32[r + 1] = L.PEER_TEXT;
-      u32[r + 2] = text;
-      u32[r + 3] = this.placeText(peer, text);
+      text = peer;
     } else if (typeof peer === 'object') {
       const { address, port, family, flowInfo = 0, scopeId } = peer;
       if (typeof address !== 'string') {
@@ -246,11 +305,10 @@ export class Codec {
         return new PeerTargetNameError('WSAEINVAL', 'peer.scopeId', `${String(scopeId)} is not a 32-bit unsigned interface index`, { value: scopeId });
       }
       u32[r + 1] = L.PEER_FIELDS | flag | (scopeId !== undefined ? L.FLAG_SCOPE_GIVEN : 0);
-      u32[r + 2] = text;
-      u32[r + 3] = this.placeText(address, text);
       u32[r + 4] = port;
       u32[r + 5] = flowInfo;
       u32[r + 6] = scopeId ?? 0;
+      text = address;
     } else {
       return new PeerTargetNameError('WSAEINVAL', 'peer',
         `expected 'address:port' or { address, port }, got ${typeof peer}`, { value: peer });
@@ -259,9 +317,34 @@ export class Codec {
     if (typeof name !== 'string') {
       return new PeerTargetNameError('WSAEINVAL', 'targetName', `expected a string, got ${typeof name}`, { value: name });
     }
+    // Peer text is moved in up to one character past the longest the codec accepts, so it can say so.
+    this.fieldText = text !== undefined && text.length > L.MAX_PEER_TEXT_LENGTH + 1 ? text.slice(0, L.MAX_PEER_TEXT_LENGTH + 1) : text;
+    this.fieldName = name;
+    u32[r + 8] = name.length;
+    return undefined;
+  }
+
+  /** Moves one record's strings in unit by unit: text into its slot, the name interned or spilled. */
+  private placeSlow(r: number, text: string | undefined, name: string, textAt: number, spill: number, maxUnits: number): void {
+    const u32 = this.u32;
+    if (text !== undefined) {
+      u32[r + 2] = textAt;
+      u32[r + 3] = this.placeText(text, textAt);
+    }
+    u32[r + 1] &= ~L.FLAG_NAME_ASCII;
     // A name over the limit is never read: the codec rejects it on its length alone.
     u32[r + 7] = name.length <= maxUnits ? this.placeName(name, spill) : 0;
-    u32[r + 8] = name.length;
+  }
+
+  /**
+   * Writes one input record, strings moved in unit by unit; returns the host-side error for
+   * inputs of the wrong shape.
+   */
+  private writeInput(input: PeerTargetNameInput, rec: number, text: number, spill: number, maxUnits: number): PeerTargetNameError | undefined {
+    const r = rec >>> 2;
+    const error = this.writeFields(input, r);
+    if (error) return error;
+    this.placeSlow(r, this.fieldText, this.fieldName, text, spill, maxUnits);
     return undefined;
   }
 
@@ -288,10 +371,20 @@ export class Codec {
     }
   }
 
+  /** encode_batch, with a trap turned into CodecFaultError (no closure: this is the hot path). */
+  private encodeBatch(input: number, count: number, out: number, status: number, word: number, maxUnits: number): number {
+    try {
+      return this.wasm.encode_batch(input, count, out, status, word, maxUnits);
+    } catch (cause) {
+      return this.recover(cause);
+    }
+  }
+
   /** Encodes one record into a fresh Uint8Array of exactly 144 + 2n bytes. */
   encode(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
-    const view = this.encodeInPlace(input, options);
-    return view.slice();
+    const at = this.encodeOne(input, options);
+    // The caller owns the result outright (its own ArrayBuffer, offset 0), so slice, not a pool.
+    return this.u8.slice(at, at + this.u32[(this.single!.status >>> 2) + 1]);
   }
 
   /**
@@ -299,16 +392,22 @@ export class Codec {
    * call on this codec (the bridge hands it to native code without a copy).
    */
   encodeInPlace(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
+    const at = this.encodeOne(input, options);
+    return this.u8.subarray(at, at + this.u32[(this.single!.status >>> 2) + 1]);
+  }
+
+  /** Encodes one record in the one-record layout; returns where it starts (its length is in the status). */
+  private encodeOne(input: PeerTargetNameInput, options: ResolvedOptions): number {
     const maxUnits = options.maxTargetNameLength;
     this.startChunk();
-    const lay = this.layout(maxUnits, 1);
+    const lay = this.singleLayout(maxUnits);
     const error = this.writeInput(input, lay.input, lay.text, lay.spill, maxUnits);
     if (error) throw error;
-    this.run(() => this.wasm.encode_batch(lay.input, 1, lay.out, lay.status, options.word, maxUnits));
+    this.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits);
     const s = lay.status >>> 2;
     const reason = this.i32[s + 2];
     if (reason !== 0) throw this.encodeError(input, reason, this.u32[s + 3], options);
-    return this.u8.subarray(lay.out, lay.out + this.u32[s + 1]);
+    return lay.out;
   }
 
   private startChunk(): void {
@@ -318,6 +417,68 @@ export class Codec {
       this.names.clear();
       this.arenaUsed = 0;
     }
+  }
+
+  /**
+   * Writes the input records of inputs[base, end) into the chunk layout: numeric fields one by
+   * one, all strings in one bulk move when they are ASCII (see the top of this file). Host-side
+   * failures go to `failures`; slots[k] is the input index of record k. Returns the record count.
+   */
+  private writeChunk(inputs: readonly PeerTargetNameInput[], base: number, end: number, lay: ChunkLayout,
+    maxUnits: number, slots: Int32Array, failures: { index: number; error: PeerTargetNameError }[]): number {
+    const texts = this.chunkTexts;
+    const names = this.chunkNames;
+    const u32 = this.u32;
+    let written = 0;
+    let bytes = 0;
+    let joined = '';
+    let at = lay.text;
+    for (let i = base; i < end; i++) {
+      const r = (lay.input >>> 2) + written * (L.SIZEOF_INPUT >>> 2);
+      const error = this.writeFields(inputs[i], r);
+      if (error) {
+        failures.push({ index: i, error });
+        continue;
+      }
+      const text = this.fieldText;
+      const name = this.fieldName;
+      if (text !== undefined) {
+        u32[r + 2] = at;
+        u32[r + 3] = text.length;
+        joined += text;
+        at += text.length;
+      }
+      if (name.length <= maxUnits) {
+        u32[r + 1] |= L.FLAG_NAME_ASCII;
+        u32[r + 7] = at;
+        joined += name;
+        at += name.length;
+        bytes += (L.SIZEOF_PEER_TARGET_NAME + 2 * name.length + 7) & ~7;
+      } else {
+        u32[r + 7] = 0; // never read: the codec rejects the name on its length alone
+      }
+      texts[written] = text;
+      names[written] = name;
+      slots[written++] = i;
+    }
+    const length = joined.length;
+    let ascii = false;
+    if (bulkText && length > 0) {
+      const moved = textEncoder!.encodeInto(joined, this.u8.subarray(lay.text, lay.text + length));
+      ascii = moved.read === length && moved.written === length;
+    }
+    if (!ascii && length > 0) {
+      // Not one byte per unit somewhere: move every string in again, unit by unit.
+      for (let k = 0; k < written; k++) {
+        this.placeSlow((lay.input >>> 2) + k * (L.SIZEOF_INPUT >>> 2), texts[k], names[k], lay.text + k * TEXT_SLOT, lay.spill, maxUnits);
+      }
+    }
+    for (let k = 0; k < written; k++) {
+      texts[k] = undefined;
+      names[k] = '';
+    }
+    this.chunkBytes = bytes;
+    return written;
   }
 
   /**
@@ -334,27 +495,26 @@ export class Codec {
     const failures: { index: number; error: PeerTargetNameError }[] = [];
     const perChunk = this.chunkRecords(maxUnits);
     const slots = new Int32Array(Math.min(perChunk, count));
-    let out = new Uint8Array(Math.max(64, count * align8(L.SIZEOF_PEER_TARGET_NAME + 64)));
+    // The output is sized after the first chunk, from its records' sizes (a second pass over the
+    // inputs would cost a second round of cache misses on every input), and grown if need be.
+    let out: Uint8Array | undefined;
     let outUsed = 0;
     let hostFailed = false;
     for (let base = 0; base < count; base += perChunk) {
       const end = Math.min(count, base + perChunk);
       this.startChunk();
       const lay = this.layout(maxUnits, perChunk);
-      let written = 0;
-      for (let i = base; i < end; i++) {
-        const error = this.writeInput(inputs[i], lay.input + written * L.SIZEOF_INPUT,
-          lay.text + written * TEXT_SLOT, lay.spill, maxUnits);
-        if (error) {
-          failures.push({ index: i, error });
-          hostFailed = true;
-        } else {
-          slots[written++] = i;
-        }
-      }
-      const used = this.run(() => this.wasm.encode_batch(lay.input, written, lay.out, lay.status, options.word, maxUnits));
-      if (outUsed + used > out.length) {
-        const grown = new Uint8Array(Math.max(out.length * 2, outUsed + used));
+      const before = failures.length;
+      const written = this.writeChunk(inputs, base, end, lay, maxUnits, slots, failures);
+      if (failures.length !== before) hostFailed = true;
+      const used = this.encodeBatch(lay.input, written, lay.out, lay.status, options.word, maxUnits);
+      if (out === undefined) {
+        // With one alignment unit per record to spare: later names are often a little longer
+        // (peer-9 … peer-99999); growing would copy everything encoded so far.
+        out = outputRegion(Math.max(used, Math.ceil((this.chunkBytes / (end - base) + L.RECORD_ALIGN) * count)));
+      } else if (outUsed + used > out.length) {
+        // The later records' names are longer than the first chunk's: grow by half again at least.
+        const grown = outputRegion(Math.max(out.length + (out.length >>> 1), outUsed + used + ((count - end) * (used / (end - base)))));
         grown.set(out.subarray(0, outUsed));
         out = grown;
       }
@@ -375,6 +535,9 @@ export class Codec {
       outUsed += used;
     }
     if (hostFailed) failures.sort((a, b) => a.index - b.index);
+    out ??= new Uint8Array(0);
+    // Past the last record (room for records that failed): zeros, never what the memory held before.
+    if (outUsed < out.length) out.fill(0, outUsed);
     return { bytes: out.subarray(0, outUsed), offsets, lengths, failures };
   }
 
