@@ -73,12 +73,16 @@ Usage:
   ${TOOL} encode --protocol P --peer ADDR --name SPN [options]
   ${TOOL} decode HEX [options]
   ${TOOL} validate HEX [options]
+  ${TOOL} serve [options]
+  ${TOOL} bench [--quick] [--json FILE] [--svg FILE]
   ${TOOL} help [COMMAND]
 
 Commands:
   encode     build the buffer and print it as hex, json or an annotated table
   decode     read a buffer back into its fields (json or table)
   validate   check a buffer against the rules and summarise it
+  serve      run the main job: a UDP echo server that registers each peer before answering it
+  bench      measure throughput against the alternatives ('${TOOL} bench --help')
 
 Options:
   -h, --help             show this help; '${TOOL} COMMAND --help' shows a command's options
@@ -234,8 +238,18 @@ async function dispatch(argv: string[], ctx: Context): Promise<number> {
     ctx.out.write(HELP[topic]);
     return EXIT_OK;
   }
+  if (first === 'bench') {
+    // Loaded only for this command: the harness brings koffi and a C compiler into play.
+    const { runBench } = await import('./bench/index.js');
+    return runBench(argv.slice(1), { stdout: ctx.out, stderr: ctx.err });
+  }
   if (first.startsWith('-')) {
     throw new UsageError(`unknown option '${first}' (options follow the command)`);
+  }
+  if (first === 'serve') {
+    // The main job (host/main-job.ts), loaded only when asked for.
+    const { serveCommand } = await import('./main-job.js');
+    return serveCommand(argv.slice(1), { stdout: ctx.out, stderr: ctx.err });
   }
   if (!isCommand(first)) {
     throw new UsageError(`unknown command '${first}'`);

@@ -43,6 +43,12 @@ export interface PeerFailure {
 
 type SendCallback = (error: Error | null, bytes?: number) => void;
 
+/** Datagrams libuv holds for the socket, not yet handed to the kernel (Node >= 18.8). */
+function sendQueueCount(socket: dgram.Socket): number {
+  const count = (socket as unknown as { getSendQueueCount?: () => number }).getSendQueueCount;
+  return typeof count === 'function' ? count.call(socket) : 0;
+}
+
 interface Waiting {
   peer: PeerObject;
   messages: { message: Uint8Array | string; callback?: SendCallback }[];
@@ -71,6 +77,9 @@ export class DgramGuard extends EventEmitter {
   private waiting = new Map<string, Waiting>();
   private pendingCount = 0;
   private flushScheduled = false;
+  private flushImmediate: NodeJS.Immediate | undefined;
+  private flushTimeout: NodeJS.Timeout | undefined;
+  private closed = false;
   private counts = { sent: 0, dropped: 0, refused: 0, batches: 0 };
 
   constructor(socket: dgram.Socket, options: DgramGuardOptions) {
@@ -90,6 +99,10 @@ export class DgramGuard extends EventEmitter {
    * registered: at once for a known peer, after the next registration batch for a new one.
    */
   send(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
+    if (this.closed) {
+      callback?.(new Error('the guard was closed'));
+      return;
+    }
     if (this.registry.reuse(peer)) {
       this.transmit(message, peer, callback);
       return;
@@ -108,19 +121,47 @@ export class DgramGuard extends EventEmitter {
     }
     waiting.messages.push({ message, callback });
     this.pendingCount++;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush(false);
   }
 
-  /** Registers every waiting peer in one batch, then sends or refuses their datagrams. */
+  private scheduleFlush(later: boolean): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    if (later) this.flushTimeout = setTimeout(() => this.flush(), 1);
+    else this.flushImmediate = setImmediate(() => this.flush());
+  }
+
+  /**
+   * Registers the waiting peers in one batch, then sends or refuses their datagrams.
+   *
+   * Two rules keep every datagram's peer registered until the datagram has left (a registration
+   * made here may evict the least recently used peer):
+   * - A batch registers at most `maxPeers` new peers; the rest wait for the next turn of the event
+   *   loop. (socket.send hands a datagram to the kernel only on the next tick, after this returns:
+   *   a larger batch could evict its own first peers before their datagrams left.)
+   * - A batch that may evict waits while libuv still queues datagrams for the socket (a full send
+   *   buffer): one of them could be to the peer about to be evicted. Every datagram handed over
+   *   earlier has gone through its tick by now, so an empty queue means all of them left.
+   */
   private flush(): void {
     this.flushScheduled = false;
-    const batch = [...this.waiting.values()];
-    this.waiting = new Map();
-    this.pendingCount = 0;
-    if (batch.length === 0) return;
+    this.flushImmediate = undefined;
+    this.flushTimeout = undefined;
+    if (this.waiting.size === 0 || this.closed) return;
+    const room = this.registry.maxPeers;
+    const take = Math.min(this.waiting.size, room);
+    if (this.registry.size + take > room && sendQueueCount(this.socket) > 0) {
+      this.scheduleFlush(true);
+      return;
+    }
+    const batch: Waiting[] = [];
+    for (const [k, w] of this.waiting) {
+      if (batch.length === take) break;
+      batch.push(w);
+      this.waiting.delete(k);
+      this.pendingCount -= w.messages.length;
+    }
+    if (this.waiting.size > 0) this.scheduleFlush(false);
     this.counts.batches++;
     const result = this.registry.ensureMany(batch.map((w) => w.peer));
     const failed = new Map(result.failures.map((f) => [f.index, f.error] as const));
@@ -143,8 +184,18 @@ export class DgramGuard extends EventEmitter {
     this.socket.send(message, peer.port, peer.address, callback);
   }
 
-  /** Drops what waits, then deletes every registration this guard made (a clean shutdown). */
+  /**
+   * Drops what waits, then deletes every registration this guard made (a clean shutdown). The
+   * guard sends nothing afterwards. A datagram handed to the socket just before may still be on its
+   * way out: stop feeding the guard and let a turn of the event loop pass first (the main job does).
+   */
   close(): void {
+    this.closed = true;
+    if (this.flushImmediate !== undefined) clearImmediate(this.flushImmediate);
+    if (this.flushTimeout !== undefined) clearTimeout(this.flushTimeout);
+    this.flushImmediate = undefined;
+    this.flushTimeout = undefined;
+    this.flushScheduled = false;
     for (const w of this.waiting.values()) {
       for (const m of w.messages) m.callback?.(new Error('the guard was closed'));
     }
