@@ -111,8 +111,8 @@ export class Bridge {
       throw new PeerTargetNameError('WSAEFAULT', 'bytes',
         `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
     }
-    const raw = this.codec.decode(bytes, options);
-    if (raw.problems.length > 0) throw problemsOf(raw, options)[0];
+    // The lean check first; only a buffer with a problem is decoded in full, to name it.
+    if (!this.codec.isValid(bytes, options)) throw problemsOf(this.codec.decode(bytes, options), options)[0];
     return bytes;
   }
 

@@ -337,6 +337,32 @@ export class Codec {
   }
 
   /**
+   * Moves one record's strings in: text and name joined and written with one encodeInto when both
+   * are ASCII (as a batch chunk is, see the top of this file), else unit by unit.
+   */
+  private placeOne(r: number, lay: ChunkLayout, maxUnits: number): void {
+    const text = this.fieldText;
+    const name = this.fieldName;
+    if (bulkText && name.length <= maxUnits) {
+      const joined = text === undefined ? name : text + name;
+      const length = joined.length;
+      const moved = textEncoder!.encodeInto(joined, this.u8.subarray(lay.text, lay.text + length));
+      if (moved.read === length && moved.written === length) {
+        const u32 = this.u32;
+        const textLength = text === undefined ? 0 : text.length;
+        if (text !== undefined) {
+          u32[r + 2] = lay.text;
+          u32[r + 3] = textLength;
+        }
+        u32[r + 1] |= L.FLAG_NAME_ASCII;
+        u32[r + 7] = lay.text + textLength;
+        return;
+      }
+    }
+    this.placeSlow(r, text, name, lay.text, lay.spill, maxUnits);
+  }
+
+  /**
    * Writes one input record, strings moved in unit by unit; returns the host-side error for
    * inputs of the wrong shape.
    */
@@ -383,7 +409,9 @@ export class Codec {
   /** Encodes one record into a fresh Uint8Array of exactly 144 + 2n bytes. */
   encode(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
     const at = this.encodeOne(input, options);
-    // The caller owns the result outright (its own ArrayBuffer, offset 0), so slice, not a pool.
+    // The caller owns the result outright (its own ArrayBuffer, offset 0: code that reads
+    // bytes.buffer must not see other records), so slice, not a pool. An ArrayBuffer costs about
+    // a microsecond on Node; encodePeerTargetNames amortises it over a whole batch.
     return this.u8.slice(at, at + this.u32[(this.single!.status >>> 2) + 1]);
   }
 
@@ -401,8 +429,10 @@ export class Codec {
     const maxUnits = options.maxTargetNameLength;
     this.startChunk();
     const lay = this.singleLayout(maxUnits);
-    const error = this.writeInput(input, lay.input, lay.text, lay.spill, maxUnits);
+    const r = lay.input >>> 2;
+    const error = this.writeFields(input, r);
     if (error) throw error;
+    this.placeOne(r, lay, maxUnits);
     this.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits);
     const s = lay.status >>> 2;
     const reason = this.i32[s + 2];
@@ -564,6 +594,25 @@ export class Codec {
   }
 
   /** Decodes any bytes into raw fields and every problem found, in byte order. */
+  /**
+   * True when the bytes decode without a problem: the same check as decode(), without building the
+   * decoded fields (the bridge checks every buffer before it may reach native code, per call).
+   */
+  isValid(bytes: Uint8Array, options: ResolvedOptions): boolean {
+    const length = bytes.length;
+    if (length > DECODE_COPY_LIMIT || bytes.buffer === this.buffer) return this.decode(bytes, options).problems.length === 0;
+    this.reserve(length + 8);
+    const at = this.workStart;
+    this.u8.set(bytes, at);
+    let count: number;
+    try {
+      count = this.wasm.decode(at, length, options.word, options.maxTargetNameLength, this.result);
+    } catch (cause) {
+      return this.recover(cause);
+    }
+    return count === 0;
+  }
+
   decode(bytes: Uint8Array, options: ResolvedOptions): RawDecode {
     // A view into this codec's own memory would be detached if reserve() grows it.
     if (bytes.buffer === this.buffer) bytes = bytes.slice();

@@ -102,7 +102,9 @@ export class PeerRegistry {
   private free: number[] = [];
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
-  private counts = { registered: 0, reused: 0, evicted: 0, forgotten: 0, failed: 0 };
+  private counts = { registered: 0, evicted: 0, forgotten: 0, failed: 0 };
+  /** Kept apart from `counts`: bumped on the known-peer path, where a plain field is cheapest. */
+  private reusedCount = 0;
 
   constructor(options: PeerRegistryOptions) {
     const { bridge, socket, targetName, protocol = 'ipsec', maxPeers = 65536, ...codecOptions } = options;
@@ -123,7 +125,7 @@ export class PeerRegistry {
   }
 
   get stats(): PeerRegistryStats {
-    return { size: this.size, ...this.counts };
+    return { size: this.size, ...this.counts, reused: this.reusedCount };
   }
 
   /** True if the peer is held (does not count as a use). */
@@ -154,7 +156,7 @@ export class PeerRegistry {
     const slot = this.bySpelling.get(spelling(peer));
     if (slot === undefined) return false;
     this.touch(slot);
-    this.counts.reused++;
+    this.reusedCount++;
     return true;
   }
 
@@ -183,7 +185,7 @@ export class PeerRegistry {
       if (held !== undefined || seen.has(address.key)) {
         // Another spelling of a held peer, or a repeat within this batch.
         if (held !== undefined) this.alias(held, spelled);
-        this.counts.reused++;
+        this.reusedCount++;
         result.reused++;
         continue;
       }
@@ -252,7 +254,7 @@ export class PeerRegistry {
     if (held !== undefined) {
       this.alias(held, spelled);
       this.touch(held);
-      this.counts.reused++;
+      this.reusedCount++;
       return false;
     }
     try {
@@ -341,10 +343,21 @@ export class PeerRegistry {
   }
 
   private touch(slot: number): void {
-    if (slot === this.head) return;
-    this.unlink(slot);
-    this.linkHead(slot);
+    // unlink + linkHead fused: the known-peer path, every datagram to a known peer comes here.
+    const head = this.head;
+    if (slot === head) return;
+    const prev = this.prev;
+    const next = this.next;
+    const p = prev[slot]; // not NONE: only the head has no predecessor
+    const n = next[slot];
+    next[p] = n;
+    if (n !== NONE) prev[n] = p; else this.tail = p;
+    prev[slot] = NONE;
+    next[slot] = head;
+    prev[head] = slot;
+    this.head = slot;
   }
+
 
   private linkHead(slot: number): void {
     this.prev[slot] = NONE;

@@ -37,7 +37,7 @@ import { HandWrittenEncoder } from './js-encoder.js';
 import { KoffiStructEncoder } from './koffi-struct.js';
 import { loadCReference, type CReference } from './reference.js';
 import { makeWorkload, type Workload } from './workloads.js';
-import { interleave, Progress, stats, type CaseResult, type Stats, type TimedCase } from './timing.js';
+import { interleave, Progress, settleBeforeEachRun, stats, type CaseResult, type Stats, type TimedCase } from './timing.js';
 import { renderSvg, renderTable, type BenchReport, type ReportCase, type RatioKey, type TargetResult } from './report.js';
 
 export interface BenchIO {
@@ -599,6 +599,8 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
   const library = await bridgeLibrary(values.library);
   let memory: BenchReport['memory'];
   let scaling: BenchReport['scaling'];
+  // A full collection before every timed run (timing.ts says why); the last result is let go first.
+  settleBeforeEachRun(() => { sink = undefined; gc(); });
   try {
     codecSection(ctx, unique, images);
     codecSection(ctx, shared, images);
@@ -608,6 +610,7 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
     scaling = scalingSection(ctx);
     memory = memorySection(ctx, unique);
   } finally {
+    settleBeforeEachRun(undefined);
     progress.end();
   }
   const { ratios: r, targets } = ratios(ctx, memory);

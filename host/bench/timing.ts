@@ -36,8 +36,19 @@ export function stats(values: readonly number[]): Stats {
 
 const now = () => process.hrtime.bigint();
 
+/**
+ * Set by the harness to a full garbage collection, run before every timed run: a contender's own
+ * allocations are still on its clock (a collection they trigger mid-run included), but no contender
+ * pays for the garbage another one left behind.
+ */
+let settle: (() => void) | undefined;
+export function settleBeforeEachRun(fn: (() => void) | undefined): void {
+  settle = fn;
+}
+
 /** Runs one case once; nanoseconds per operation. */
 function once(c: TimedCase): number {
+  settle?.();
   if (c.timed) return c.timed() / c.ops;
   const start = now();
   c.run();
