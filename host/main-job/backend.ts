@@ -88,10 +88,11 @@ async function conformanceLibrary(): Promise<{ path: string; builtNow: boolean }
     const noCompiler = /No C compiler/.test(reason);
     if (noCompiler && existsSync(prebuilt)) return { path: prebuilt, builtNow: false }; // older, but usable
     if (!noCompiler) throw new BackendUnavailableError(`the conformance library failed to build: ${reason}`, { cause });
+    const tried = /\(tried: ([^)]*)\)/.exec(reason)?.[1];
     throw new BackendUnavailableError(
-      `WSASetSocketPeerTargetName exists only on Windows, and this is ${process.platform}. The main job stands in ` +
-        `the package's Linux conformance library for it, which is compiled with the system's C compiler, and ` +
-        `none was found (${reason.split('\n')[0]}). ${COMPILER_HINT}`,
+      `no native backend here. WSASetSocketPeerTargetName exists only on Windows (Fwpuclnt.dll), and this is ` +
+        `${process.platform}; in its place the main job uses the package's Linux conformance library (${prebuilt}), ` +
+        `which is compiled with the system's C compiler, and none was found${tried ? ` (tried: ${tried})` : ''}. ${COMPILER_HINT}`,
       { cause },
     );
   }

@@ -50,7 +50,7 @@ let api: {
   set: Fn; del: Fn; setSecurity: Fn; querySecurity: Fn; lastError: Fn; setLastError: Fn;
   setLengthUnit: Fn; lengthUnit: Fn; peerCount: Fn; peerLookup: Fn; peerProtocol: Fn; peerList: Fn;
   lastBytes: Fn; lastSocket: Fn; failNext: Fn; refuseName: Fn; monotonicNs: Fn; callCount: Fn;
-  maxLenSeen: Fn; reset: Fn;
+  maxLenSeen: Fn; reset: Fn; logEnable: Fn; logRead: Fn; logDropped: Fn;
 };
 
 const SET_SIGNATURE =
@@ -80,6 +80,9 @@ beforeAll(() => {
     callCount: lib.func('uint64_t ptn_call_count(void)'),
     maxLenSeen: lib.func('uint32_t ptn_max_len_seen(void)'),
     reset: lib.func('void ptn_reset(void)'),
+    logEnable: lib.func('int ptn_log_enable(uint32_t cap)'),
+    logRead: lib.func('uint32_t ptn_log_read(uint8_t *out, uint32_t from, uint32_t cap)'),
+    logDropped: lib.func('uint64_t ptn_log_dropped(void)'),
   };
 }, 120_000);
 
@@ -609,6 +612,66 @@ describe('looking inside: last call, counters, fault injection, refused names', 
     expect(api.maxLenSeen()).toBe(0);
     expect(setName(fd, record())).toBe(0);
     expect(lookup(fd, { address: '127.0.0.1', port: 4500 })?.seq).toBe(1);
+  });
+});
+
+describe('the event log (ptn_log_*)', () => {
+  const RECORD = 64;
+  const events = () => {
+    const n = api.logRead(null, 0, 0) as number;
+    const out = new Uint8Array(RECORD * n);
+    expect(api.logRead(out, 0, n)).toBe(n);
+    const dv = new DataView(out.buffer);
+    return Array.from({ length: n }, (_, i) => ({
+      timeNs: dv.getBigUint64(i * RECORD, true),
+      seq: Number(dv.getBigUint64(i * RECORD + 8, true)),
+      socket: Number(dv.getBigUint64(i * RECORD + 16, true)),
+      op: dv.getUint32(i * RECORD + 24, true),
+      port: dv.getUint16(i * RECORD + 32 + 2, false),
+      family: dv.getUint16(i * RECORD + 32, true),
+    }));
+  };
+
+  it('is off until enabled, then keeps successful sets and deletes in order, with time and sequence', async () => {
+    const { fd } = await udp();
+    expect(setName(fd, record())).toBe(0);
+    expect(api.logRead(null, 0, 0)).toBe(0);
+    expect(api.logEnable(10)).toBe(0);
+    const before = BigInt(api.monotonicNs() as number | bigint);
+    expect(setName(fd, record({ peer: { address: '127.0.0.1', port: 1000 } }))).toBe(0);
+    expect(setName(fd, record({ peer: { address: '::1', port: 1001 } }))).toBe(0);
+    expect(setName(fd, record({ protocol: 9 }))).toBe(WSAEINVAL); // a failed call is not an event
+    expect(deleteName(fd, sockaddr({ address: '127.0.0.1', port: 1000 }).subarray(0, 16))).toBe(0);
+    expect(deleteName(fd, sockaddr({ address: '127.0.0.1', port: 1000 }).subarray(0, 16))).toBe(WSAEINVAL);
+    expect(setName(fd, record({ peer: { address: '127.0.0.1', port: 1000 } }))).toBe(0);
+    const log = events();
+    expect(log.map(({ op, port, family, socket }) => ({ op, port, family, socket }))).toEqual([
+      { op: 1, port: 1000, family: AF_INET, socket: fd },
+      { op: 1, port: 1001, family: AF_INET6, socket: fd },
+      { op: 2, port: 1000, family: AF_INET, socket: fd },
+      { op: 1, port: 1000, family: AF_INET, socket: fd },
+    ]);
+    expect(log.map((e) => e.seq)).toEqual([2, 3, 2, 4]); // a delete names the registration it removed
+    expect(log[0].timeNs).toBeGreaterThanOrEqual(before);
+    for (let i = 1; i < log.length; i++) expect(log[i].timeNs).toBeGreaterThanOrEqual(log[i - 1].timeNs);
+    expect(lookup(fd, { address: '127.0.0.1', port: 1000 })).toMatchObject({ seq: 4, timeNs: Number(log[3].timeNs) });
+  });
+
+  it('counts what it cannot keep, restarts on enable, and is off after ptn_reset', async () => {
+    const { fd } = await udp();
+    expect(api.logEnable(2)).toBe(0);
+    for (let port = 1; port <= 5; port++) expect(setName(fd, record({ peer: { address: '127.0.0.1', port } }))).toBe(0);
+    expect(events().map((e) => e.port)).toEqual([1, 2]);
+    expect(Number(api.logDropped())).toBe(3);
+    const one = new Uint8Array(RECORD);
+    expect(api.logRead(one, 1, 5)).toBe(1);
+    expect(api.logRead(one, 2, 5)).toBe(0);
+    expect(api.logEnable(4)).toBe(0);
+    expect(api.logRead(null, 0, 0)).toBe(0);
+    expect(Number(api.logDropped())).toBe(0);
+    api.reset();
+    expect(setName(fd, record())).toBe(0);
+    expect(api.logRead(null, 0, 0)).toBe(0);
   });
 });
 

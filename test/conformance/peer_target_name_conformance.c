@@ -193,6 +193,10 @@ static int fail_error;
 static uint16_t *refused_name;
 static uint32_t refused_units;
 static int length_unit = PTN_LENGTH_UNIT_AUTO;
+/* The event log (ptn_log_enable): successful sets and deletes, in the order they took effect. */
+static uint8_t *log_records;
+static uint32_t log_cap, log_count;
+static uint64_t log_dropped;
 
 uint64_t ptn_monotonic_ns(void) {
   struct timespec ts;
@@ -252,6 +256,24 @@ static void entry_to_sockaddr(const peer_entry *e, uint8_t *out) {
     memcpy(out + PTN_SIN6_ADDR, e->key.addr, 16);
     wr32le(out + PTN_SIN6_SCOPE_ID, e->key.scope);
   }
+}
+
+/* Appends one event for e to the log, when it is on (under lock). */
+static void log_event_locked(uint32_t op, uintptr_t s, const peer_entry *e, uint64_t time_ns) {
+  if (log_cap == 0) return;
+  if (log_count == log_cap) {
+    log_dropped++;
+    return;
+  }
+  uint8_t *r = log_records + (size_t)log_count++ * PTN_LOG_RECORD_SIZE;
+  uint8_t sa[PTN_SIZE_SOCKADDR_STORAGE];
+  memset(r, 0, PTN_LOG_RECORD_SIZE);
+  wr64le(r + 0, time_ns);
+  wr64le(r + 8, e->seq);
+  wr64le(r + 16, (uint64_t)s);
+  wr32le(r + 24, op);
+  entry_to_sockaddr(e, sa);
+  memcpy(r + 32, sa, 32);
 }
 
 static void entry_free(peer_entry *e) {
@@ -561,6 +583,7 @@ int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void
   entry->seq = next_seq++;
   entry->time_ns = now;
   list_append(t, entry);
+  log_event_locked(PTN_LOG_SET, s, entry, now);
   pthread_mutex_unlock(&lock);
   return 0;
 }
@@ -602,6 +625,7 @@ int WSADeleteSocketPeerTargetName(uintptr_t s, const void *peerAddr, uint32_t pe
     pthread_mutex_unlock(&lock);
     return fail(PTN_WSAEINVAL);
   }
+  log_event_locked(PTN_LOG_DELETE, s, t->slots[slot], ptn_monotonic_ns());
   table_remove_slot(t, slot);
   pthread_mutex_unlock(&lock);
   return 0;
@@ -814,9 +838,49 @@ void ptn_reset(void) {
   refused_name = NULL;
   refused_units = 0;
   length_unit = PTN_LENGTH_UNIT_AUTO;
+  free(log_records);
+  log_records = NULL;
+  log_cap = log_count = 0;
+  log_dropped = 0;
   pthread_mutex_unlock(&lock);
   tl_last_error = 0;
   tl_last_socket = 0;
   tl_last_len = 0;
   tl_last_kept = 0;
+}
+
+int ptn_log_enable(uint32_t cap) {
+  uint8_t *records = NULL;
+  if (cap != 0) {
+    records = calloc(cap, PTN_LOG_RECORD_SIZE);
+    if (records == NULL) return -1;
+  }
+  pthread_mutex_lock(&lock);
+  free(log_records);
+  log_records = records;
+  log_cap = cap;
+  log_count = 0;
+  log_dropped = 0;
+  pthread_mutex_unlock(&lock);
+  return 0;
+}
+
+uint32_t ptn_log_read(void *out, uint32_t from, uint32_t cap) {
+  pthread_mutex_lock(&lock);
+  uint32_t n = 0;
+  if (out == NULL) {
+    n = log_count;
+  } else if (from < log_count) {
+    n = log_count - from < cap ? log_count - from : cap;
+    memcpy(out, log_records + (size_t)from * PTN_LOG_RECORD_SIZE, (size_t)n * PTN_LOG_RECORD_SIZE);
+  }
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+uint64_t ptn_log_dropped(void) {
+  pthread_mutex_lock(&lock);
+  uint64_t n = log_dropped;
+  pthread_mutex_unlock(&lock);
+  return n;
 }

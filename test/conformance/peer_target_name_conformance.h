@@ -85,6 +85,24 @@ void ptn_fail_next(uint32_t count, int wsaError);
  * every other check passed, as if Windows refused the principal. n = 0 clears. */
 void ptn_refuse_name(const uint16_t *units, uint32_t n);
 
+/* The event log: off at load and after ptn_reset. ptn_log_enable(cap) empties it and keeps the
+ * next `cap` events (0: off); past cap, events are counted (ptn_log_dropped) but not kept. An event
+ * is a successful WSASetSocketPeerTargetName (PTN_LOG_SET) or WSADeleteSocketPeerTargetName
+ * (PTN_LOG_DELETE), in the order they took effect, as a PTN_LOG_RECORD_SIZE-byte record, all
+ * little-endian: @0 u64 CLOCK_MONOTONIC ns; @8 u64 the entry's sequence number (for a delete: the
+ * sequence of the registration it removed); @16 u64 the socket; @24 u32 the event; @28 u32 zero;
+ * @32 the peer's first 32 bytes of Windows-layout SOCKADDR_STORAGE (sockaddr_in / sockaddr_in6).
+ * ptn_log_enable returns 0, or -1 when out of memory (the log is then unchanged). */
+#define PTN_LOG_RECORD_SIZE 64u
+#define PTN_LOG_SET 1u
+#define PTN_LOG_DELETE 2u
+int ptn_log_enable(uint32_t cap);
+/* Copies events [from, from + cap) to out and returns how many; with out NULL, returns how many
+ * events the log holds. */
+uint32_t ptn_log_read(void *out, uint32_t from, uint32_t cap);
+/* Events not kept because the log was full. */
+uint64_t ptn_log_dropped(void);
+
 /* CLOCK_MONOTONIC now, in ns (the clock the entries' times are on). */
 uint64_t ptn_monotonic_ns(void);
 /* How many WSASetSocketPeerTargetName calls were made since load / ptn_reset (every call counts,
@@ -93,8 +111,8 @@ uint64_t ptn_call_count(void);
 /* Largest len argument WSASetSocketPeerTargetName received since load / ptn_reset. */
 uint32_t ptn_max_len_seen(void);
 /* Back to the state at load: all tables (peers and security settings), faults, refused name,
- * counters, sequence numbers (the next registration gets 1) and the length unit (AUTO); also the
- * CALLING thread's last error and last-call record (other threads keep theirs). */
+ * counters, sequence numbers (the next registration gets 1), the length unit (AUTO) and the event
+ * log (off); also the CALLING thread's last error and last-call record (other threads keep theirs). */
 void ptn_reset(void);
 
 #ifdef __cplusplus
