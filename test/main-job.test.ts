@@ -220,7 +220,7 @@ describe('the main job on real sockets', () => {
     let handles: Record<string, number> = {};
     let victimHeld: unknown = 'not read';
     const { summary, run } = await runMainJob(
-      { backend, peers: 200, datagramsPerPeer: 3, targetName: 'host/{address}-{port}', timeoutMs: 300 },
+      { backend, peers: 200, datagramsPerPeer: 2, targetName: 'host/{address}-{port}', timeoutMs: 1000 },
       {
         onStart(server) {
           handles = Object.fromEntries(server.endpoints.map((e) => [e.family, e.handle as number]));
@@ -237,8 +237,8 @@ describe('the main job on real sockets', () => {
     );
     const clients = run!.clients;
     const mine = clients.find((c) => c.index === victim!.index)!;
-    expect(mine).toMatchObject({ sent: 3, received: 0, lost: 3 });
-    for (const c of clients) if (c !== mine) expect(c).toMatchObject({ sent: 3, received: 3, lost: 0 });
+    expect(mine).toMatchObject({ sent: 2, received: 0, lost: 2 });
+    for (const c of clients) if (c !== mine) expect(c).toMatchObject({ sent: 2, received: 2, lost: 0 });
     expect(victimHeld).toBeUndefined();
     expect(failures.length).toBeGreaterThan(0);
     for (const f of failures) {
@@ -246,8 +246,8 @@ describe('the main job on real sockets', () => {
       expect(f.error).toMatchObject({ code: 'WSAEINVAL', errno: 10022 });
     }
     expect(summary.registrations).toMatchObject({ made: 199, failedPeers: 1, failed: failures.length });
-    expect(summary.datagrams.refused).toBe(3);
-    expect(summary.datagrams.lost).toBe(3);
+    expect(summary.datagrams.refused).toBe(2);
+    expect(summary.datagrams.lost).toBe(2);
     expect(summary.peers).toMatchObject({ total: 200, served: 199, neverAnswered: 1 });
   });
 
@@ -257,7 +257,7 @@ describe('the main job on real sockets', () => {
     const template = `host/${'a'.repeat(1013)}.{address}`;
     const failures: PeerFailure[] = [];
     const { summary, run } = await runMainJob(
-      { backend, peers: 100, datagramsPerPeer: 2, targetName: template, timeoutMs: 300 },
+      { backend, peers: 100, datagramsPerPeer: 2, targetName: template, timeoutMs: 1000 },
       { onStart: (server) => server.endpoints.forEach((e) => e.guard!.on('peer-error', (f: PeerFailure) => failures.push(f))) },
     );
     for (const c of run!.clients) {
@@ -341,6 +341,11 @@ describe('the main job on real sockets', () => {
       for (let t = 0; t < 10; t++) {
         inject(t * 5000, (t + 1) * 5000, 1, 0);
         await new Promise((r) => setTimeout(r, 100));
+        // On a busy machine the receiving thread may lag: let it catch up (the kernel would drop
+        // what overflows its buffer, and that loss is not the guard's).
+        for (let wait = 0; wait < 200 && sink.received(0, BURST) < guard.stats.sent - statsBefore.sent; wait++) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
       }
       const burstMs = Number(process.hrtime.bigint() - started) / 1e6;
       await settle();
