@@ -163,8 +163,18 @@ export class DgramGuard extends EventEmitter {
     }
     if (this.waiting.size > 0) this.scheduleFlush(false);
     this.counts.batches++;
-    const result = this.registry.ensureMany(batch.map((w) => w.peer));
-    const failed = new Map(result.failures.map((f) => [f.index, f.error] as const));
+    const failed = new Map<number, Error>();
+    if (batch.length === 1) {
+      // A lone new peer (the usual case when peers arrive one at a time): the single path is
+      // cheaper than a batch of one, and first-contact latency is what it costs.
+      try {
+        this.registry.ensure(batch[0].peer);
+      } catch (error) {
+        failed.set(0, error as Error);
+      }
+    } else {
+      for (const f of this.registry.ensureMany(batch.map((w) => w.peer)).failures) failed.set(f.index, f.error);
+    }
     batch.forEach((w, i) => {
       const error = failed.get(i);
       if (error) {
