@@ -537,9 +537,9 @@ describe('the main job on real sockets', () => {
   it('the README\'s embedding sample runs: a peer is registered before its first echo, and stop() deletes it', async () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const mine = readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    const sample = mine.slice(mine.indexOf('// README:begin\n') + 16, mine.indexOf('// README:end'));
-    expect(readme).toContain(sample); // README.md shows exactly the code run here
-    expect(readme).toContain("import { openBridge, DgramGuard, type PeerFailure } from 'peer-target-name/bridge';");
+    const sample = /^\/\/ README:begin\n([\s\S]*?)^\/\/ README:end$/m.exec(mine)?.[1] ?? '';
+    expect(sample).toContain('new DgramGuard(socket, {');
+    expect(readme).toContain('```ts\n' + IMPORTS + '\n\n' + sample + '```\n'); // README.md shows exactly the code run here
 
     const saved = process.env.PEER_TARGET_NAME_LIBRARY;
     process.env.PEER_TARGET_NAME_LIBRARY = native.path;
@@ -558,8 +558,7 @@ describe('the main job on real sockets', () => {
       const fd = dgramHandle(server.socket);
       expect(native.lookup(fd, storageOf('127.0.0.1', client.address().port))?.name).toBe('host/127.0.0.1');
       expect(server.guard.stats).toMatchObject({ registered: 1, reused: 1, sent: 2, refused: 0, dropped: 0 });
-      await server.stop();
-      expect(server.guard.registry.stats).toMatchObject({ size: 0, forgotten: 1 });
+      expect(await server.stop()).toMatchObject({ size: 0, registered: 1, forgotten: 1, failed: 0 });
     } finally {
       closeAll(client);
     }
@@ -602,6 +601,10 @@ describe('the main job on real sockets', () => {
 
 // ---- the README's embedding sample, verbatim (a test below runs it and checks README.md matches) --
 
+const IMPORTS = `import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { openBridge, DgramGuard, type PeerFailure } from 'peer-target-name/bridge';`;
+
 // README:begin
 export async function startEchoServer(port: number) {
   const bridge = openBridge(); // Fwpuclnt.dll on Windows; elsewhere { library } or $PEER_TARGET_NAME_LIBRARY
@@ -625,6 +628,7 @@ export async function startEchoServer(port: number) {
       guard.close(); // deletes every registration it made (WSADeleteSocketPeerTargetName)
       await new Promise<void>((resolve) => socket.close(() => resolve()));
       await bridge.close();
+      return guard.registry.stats; // its PeerRegistry's counts: registered, reused, evicted, forgotten, failed
     },
   };
 }
