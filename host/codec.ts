@@ -130,10 +130,6 @@ export class Codec {
   // (undefined for none) and the target name. Fields, not a returned object: nothing is allocated.
   private fieldText: string | undefined;
   private fieldName = '';
-  // Per chunk, the strings writeFields read for each record that reached the codec, so that a
-  // chunk moved in again unit by unit reads exactly what the bulk path read (a getter is read once).
-  private chunkTexts: (string | undefined)[] = [];
-  private chunkNames: string[] = [];
   /** Bytes the last chunk's records take if all succeed (sizes the batch output). */
   private chunkBytes = 0;
 
@@ -325,15 +321,15 @@ export class Codec {
   }
 
   /** Moves one record's strings in unit by unit: text into its slot, the name interned or spilled. */
-  private placeSlow(r: number, text: string | undefined, name: string, textAt: number, spill: number, maxUnits: number): void {
+  private placeSlow(r: number, text: string | undefined, name: string | undefined, textAt: number, spill: number, maxUnits: number): void {
     const u32 = this.u32;
     if (text !== undefined) {
       u32[r + 2] = textAt;
       u32[r + 3] = this.placeText(text, textAt);
     }
     u32[r + 1] &= ~L.FLAG_NAME_ASCII;
-    // A name over the limit is never read: the codec rejects it on its length alone.
-    u32[r + 7] = name.length <= maxUnits ? this.placeName(name, spill) : 0;
+    // A name over the limit (or undefined: not kept) is never read: the codec rejects it on its length alone.
+    u32[r + 7] = name !== undefined && name.length <= maxUnits ? this.placeName(name, spill) : 0;
   }
 
   /**
@@ -456,8 +452,6 @@ export class Codec {
    */
   private writeChunk(inputs: readonly PeerTargetNameInput[], base: number, end: number, lay: ChunkLayout,
     maxUnits: number, slots: Int32Array, failures: { index: number; error: PeerTargetNameError }[]): number {
-    const texts = this.chunkTexts;
-    const names = this.chunkNames;
     const u32 = this.u32;
     let written = 0;
     let bytes = 0;
@@ -487,8 +481,6 @@ export class Codec {
       } else {
         u32[r + 7] = 0; // never read: the codec rejects the name on its length alone
       }
-      texts[written] = text;
-      names[written] = name;
       slots[written++] = i;
     }
     const length = joined.length;
@@ -498,14 +490,17 @@ export class Codec {
       ascii = moved.read === length && moved.written === length;
     }
     if (!ascii && length > 0) {
-      // Not one byte per unit somewhere: move every string in again, unit by unit.
+      // Not one byte per unit somewhere: move every string in again, unit by unit. Each is read
+      // back out of the joined string (where its record says it went), so an input's getters are
+      // still read once and nothing per record had to be kept for this rare path.
       for (let k = 0; k < written; k++) {
-        this.placeSlow((lay.input >>> 2) + k * (L.SIZEOF_INPUT >>> 2), texts[k], names[k], lay.text + k * TEXT_SLOT, lay.spill, maxUnits);
+        const r = (lay.input >>> 2) + k * (L.SIZEOF_INPUT >>> 2);
+        const textFrom = u32[r + 2] - lay.text;
+        const text = (u32[r + 1] & L.FLAG_PEER_MASK) === L.PEER_NONE ? undefined : joined.slice(textFrom, textFrom + u32[r + 3]);
+        const nameFrom = u32[r + 7] - lay.text;
+        const name = u32[r + 8] <= maxUnits ? joined.slice(nameFrom, nameFrom + u32[r + 8]) : undefined;
+        this.placeSlow(r, text, name, lay.text + k * TEXT_SLOT, lay.spill, maxUnits);
       }
-    }
-    for (let k = 0; k < written; k++) {
-      texts[k] = undefined;
-      names[k] = '';
     }
     this.chunkBytes = bytes;
     return written;
