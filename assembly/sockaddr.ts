@@ -16,6 +16,24 @@ import { fail } from "./failure";
 // 16 bytes of scratch for an IPv6 address being assembled (static data, no allocator).
 const v6scratch = memory.data(16);
 
+/**
+ * Where the first `byte` is in [p, end), or end. Sixteen bytes at a time while a block fits in
+ * memory (a block may read past end, never past memory), so a scan costs no branch per character.
+ */
+function findByte(p: usize, end: usize, byte: i32): usize {
+  const limit = <usize>memory.size() << 16;
+  const needle = i8x16.splat(<i8>byte);
+  for (; p < end && p + 16 <= limit; p += 16) {
+    const bits = i8x16.bitmask(i8x16.eq(v128.load(p), needle));
+    if (bits != 0) {
+      const at = p + <usize>ctz(bits);
+      return at < end ? at : end;
+    }
+  }
+  for (; p < end; p++) if (<i32>load<u8>(p) == byte) return p;
+  return end;
+}
+
 /** Parses a dotted quad filling [p, end) exactly into 4 bytes at out. */
 function parseIPv4(p: usize, end: usize, out: usize): bool {
   for (let i: usize = 0; i < 4; i++) {
@@ -46,8 +64,102 @@ function parseIPv4(p: usize, end: usize, out: usize): bool {
   return -1;
 }
 
+/** The bytes parseIPv6Fast reads from an address's start: three 16-byte blocks. */
+const FAST_SPAN: usize = 48;
+/** The longest IPv6 text without a dotted quad: eight groups of four and seven colons. */
+const FAST_MAX: usize = 39;
+
+/** Per byte of v: all ones for a hex digit, else zero. */
+@inline function hexLanes(v: v128): v128 {
+  const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
+  const letter = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(6));
+  return v128.or(digit, letter);
+}
+
+/** One bit per byte of the 48 at p: set where `lanes` says so. */
+@inline function mask48(a: v128, b: v128, c: v128): u64 {
+  return <u64><u32>i8x16.bitmask(a) | (<u64><u32>i8x16.bitmask(b) << 16) | (<u64><u32>i8x16.bitmask(c) << 32);
+}
+
+/**
+ * IPv6 text of hex digits and colons only (the common case: what Node reports for a peer) parsed
+ * without a branch per character: every byte is classified at once, colons are found by their bit,
+ * and each group's 1-4 digits become a value by shifts. Returns 1 for an address (written to out),
+ * 0 for text that is none, and -1 where this path does not decide (a dotted quad or any other
+ * character, longer text, or too near the end of memory to read 48 bytes): parseIPv6's loop does.
+ * Its verdict equals that loop's on every input it decides (test/ip-crosscheck.test.ts, the fuzzer).
+ */
+function parseIPv6Fast(start: usize, end: usize, out: usize): i32 {
+  const len = end - start;
+  if (len == 0 || len > FAST_MAX || start + FAST_SPAN > (<usize>memory.size() << 16)) return -1;
+  const a = v128.load(start);
+  const b = v128.load(start + 16);
+  const c = v128.load(start + 32);
+  const colon = i8x16.splat(0x3a);
+  const within: u64 = (<u64>1 << <u64>len) - 1;
+  let colons = mask48(i8x16.eq(a, colon), i8x16.eq(b, colon), i8x16.eq(c, colon)) & within;
+  const hex = mask48(hexLanes(a), hexLanes(b), hexLanes(c)) & within;
+  if ((colons | hex) != within) return -1;
+  const groups = v6scratch;
+  let count = 0;
+  let gap = -1;
+  let pos: usize = 0;
+  if (colons & 1) { // a leading ':' must be '::'
+    if ((colons & 2) == 0) return 0;
+    gap = 0;
+    pos = 2;
+    colons &= ~(<u64>3);
+  }
+  while (pos < len) {
+    if (count == 8) return 0;
+    const next: usize = colons != 0 ? <usize>ctz(colons) : len;
+    const n = next - pos;
+    if (n - 1 >= 4) return 0; // an empty group (':::') or more than four digits
+    // Each byte to its nibble ('a'-'f' and 'A'-'F' have bit 6 set: low nibble + 9), then the n
+    // digits, first one most significant, gathered: reversed, shifted down, packed.
+    const w = load<u32>(start + pos);
+    const nibbles = (w & 0x0f0f0f0f) + ((w >> 6) & 0x01010101) * 9;
+    const y = bswap<u32>(nibbles) >> <u32>((4 - n) << 3);
+    const value = (y & 0xf) | ((y >> 4) & 0xf0) | ((y >> 8) & 0xf00) | ((y >> 12) & 0xf000);
+    store<u16>(groups + (<usize>count << 1), bswap<u16>(<u16>value));
+    count++;
+    pos = next;
+    if (pos == len) break;
+    colons &= colons - 1; // the colon at pos
+    pos++;
+    if (pos < len && (colons & (<u64>1 << <u64>pos)) != 0) {
+      if (gap >= 0) return 0; // a second '::'
+      gap = count;
+      colons &= colons - 1;
+      pos++;
+    } else if (pos == len) {
+      return 0; // a single trailing ':'
+    }
+  }
+  return placeGroups(groups, count, gap, out) ? 1 : 0;
+}
+
+/** Writes `count` parsed groups to out, '::' (at group `gap`, or none: -1) standing for zeros. */
+function placeGroups(groups: usize, count: i32, gap: i32, out: usize): bool {
+  // Plain loads and stores: memory.copy/fill are out-of-line calls in engines, dear for 16 bytes.
+  if (gap < 0) {
+    if (count != 8) return false;
+    v128.store(out, v128.load(groups));
+  } else {
+    if (count > 7) return false; // '::' stands for at least one group
+    const head = <usize>gap << 1;
+    const tail = <usize>(count - gap) << 1;
+    v128.store(out, i64x2.splat(0));
+    for (let i: usize = 0; i < head; i += 2) store<u16>(out + i, load<u16>(groups + i));
+    for (let i: usize = 0; i < tail; i += 2) store<u16>(out + 16 - tail + i, load<u16>(groups + head + i));
+  }
+  return true;
+}
+
 /** Parses IPv6 text (no zone) filling [start, end) exactly into 16 bytes at out. */
 function parseIPv6(start: usize, end: usize, out: usize): bool {
+  const fast = parseIPv6Fast(start, end, out);
+  if (fast >= 0) return fast == 1;
   const groups = v6scratch;
   let count = 0; // 16-bit groups written so far
   let gap = -1; // group index where '::' stands
@@ -90,19 +202,7 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
       return false; // a single trailing ':'
     }
   }
-  // Plain loads and stores: memory.copy/fill are out-of-line calls in engines, dear for 16 bytes.
-  if (gap < 0) {
-    if (count != 8) return false;
-    v128.store(out, v128.load(groups));
-  } else {
-    if (count > 7) return false; // '::' stands for at least one group
-    const head = <usize>gap << 1;
-    const tail = <usize>(count - gap) << 1;
-    v128.store(out, i64x2.splat(0));
-    for (let i: usize = 0; i < head; i += 2) store<u16>(out + i, load<u16>(groups + i));
-    for (let i: usize = 0; i < tail; i += 2) store<u16>(out + 16 - tail + i, load<u16>(groups + head + i));
-  }
-  return true;
+  return placeGroups(groups, count, gap, out);
 }
 
 /** Reads decimal digits [p, end) as a u32; -1 on a non-digit or overflow. */
@@ -134,8 +234,7 @@ export function writeAddress(
 ): i32 {
   if (end - start > MAX_PEER_TEXT_LENGTH) return fail(REASON_PEER_TEXT_TOO_LONG, <u32>(end - start));
   // Split off a zone: 'fe80::1%7'.
-  let zoneAt = start;
-  while (zoneAt < end && load<u8>(zoneAt) != 0x25) zoneAt++;
+  const zoneAt = findByte(start, end, 0x25);
   const addrEnd = zoneAt;
   if (parseIPv4(start, addrEnd, out + SIN_ADDR) && addrEnd == end) {
     if (flags & FLAG_FAMILY_IPV6) return fail(REASON_FAMILY_MISMATCH, AF_INET);
@@ -185,20 +284,20 @@ export function writePeerText(start: usize, end: usize, out: usize): i32 {
   let portStart: usize;
   if (start < end && load<u8>(start) == 0x5b) { // '['
     addrStart = start + 1;
-    let close = addrStart;
-    while (close < end && load<u8>(close) != 0x5d) close++;
+    const close = findByte(addrStart, end, 0x5d);
     if (close == end) return fail(REASON_PEER_SYNTAX, <u32>(end - start));
     addrEnd = close;
     if (close + 1 >= end || load<u8>(close + 1) != 0x3a) return fail(REASON_PEER_SYNTAX, <u32>(close + 1 - start));
     portStart = close + 2;
   } else {
-    let colon: usize = 0;
-    let colons = 0;
-    for (let p = start; p < end; p++) {
-      if (load<u8>(p) == 0x3a) { colon = p; colons++; }
+    const colon = findByte(start, end, 0x3a);
+    // No port, or IPv6 without brackets: both ambiguous, so both refused (the detail: how many colons).
+    if (colon == end) return fail(REASON_PEER_SYNTAX, 0);
+    if (findByte(colon + 1, end, 0x3a) != end) {
+      let colons: u32 = 0;
+      for (let p = start; p < end; p++) if (load<u8>(p) == 0x3a) colons++;
+      return fail(REASON_PEER_SYNTAX, colons);
     }
-    // No port, or IPv6 without brackets: both ambiguous, so both refused.
-    if (colons != 1) return fail(REASON_PEER_SYNTAX, colons);
     addrEnd = colon;
     portStart = colon + 1;
   }
