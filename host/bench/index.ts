@@ -84,7 +84,7 @@ interface Settings {
 }
 
 const FULL: Settings = {
-  quick: false, peers: 100_000, warmup: 2, rounds: 9, singleOps: 100_000, koffiOps: 10_000,
+  quick: false, peers: 100_000, warmup: 2, rounds: 15, singleOps: 100_000, koffiOps: 10_000,
   bridgeOps: 20_000, bridgePeers: 1000, scaling: [1e3, 1e4, 1e5, 1e6], scalingRounds: 5, memoryOps: 10_000_000,
 };
 const QUICK: Settings = {
