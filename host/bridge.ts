@@ -145,16 +145,18 @@ export class Bridge {
   }
 
   /**
-   * @internal For a record this package's codec encoded moments ago into memory the caller owns
-   * (PeerRegistry's batches): checked for liveness and length, not decoded again.
+   * @internal For a record this package's codec encoded moments ago (PeerRegistry: a batch's bytes,
+   * or a single record still in the codec's memory): checked for liveness and length, not decoded
+   * again. `peer` names the peer in a WinsockError (text as is, or the caller's peer object).
    */
-  setEncodedRecord(socket: SocketHandle, record: Uint8Array, peer: string): void {
+  setEncodedRecord(socket: SocketHandle, record: Uint8Array, peer: PeerInput): void {
     const call = 'WSASetSocketPeerTargetName';
+    const handle = checkSocket(socket, call);
     if (record.byteLength < L.SIZEOF_PEER_TARGET_NAME) {
       throw new PeerTargetNameError('WSAEFAULT', 'bytes', `a ${record.byteLength}-byte view cannot be a record (detached?)`, { value: record });
     }
-    const rc = this.native.setPeerTargetName(socket, record, record.byteLength, null, null);
-    if (rc !== 0) this.fail(call, socket, peer);
+    const rc = this.native.setPeerTargetName(handle, record, record.byteLength, null, null);
+    if (rc !== 0) this.fail(call, handle, peerText(peer));
   }
 
   /** Async WSASetSocketPeerTargetName on a worker thread: its own copy of the bytes, its own last error. */

@@ -96,7 +96,8 @@ export class DgramGuard extends EventEmitter {
 
   /**
    * Sends `message` to `peer` (an rinfo, or any { address, port }) once the peer's target name is
-   * registered: at once for a known peer, after the next registration batch for a new one.
+   * registered: at once for a known peer; for a new one, at once after its registration when it is
+   * the first new peer of this turn of the event loop, else after the turn's registration batch.
    */
   send(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
     if (this.closed) {
@@ -105,6 +106,10 @@ export class DgramGuard extends EventEmitter {
     }
     if (this.registry.reuse(peer)) {
       this.transmit(message, peer, callback);
+      return;
+    }
+    if (!this.flushScheduled && this.registry.size < this.registry.maxPeers) {
+      this.registerNow(message, peer, callback);
       return;
     }
     if (this.pendingCount >= this.maxPending) {
@@ -122,6 +127,35 @@ export class DgramGuard extends EventEmitter {
     waiting.messages.push({ message, callback });
     this.pendingCount++;
     this.scheduleFlush(false);
+  }
+
+  /**
+   * The first new peer of a turn of the event loop (the usual case when peers arrive one at a
+   * time): registered here and now, its datagram handed over as soon as that succeeded, without
+   * waiting for the batch (a hop through setImmediate, and every other registration of the batch).
+   *
+   * Safe without flush()'s two rules, because both conditions are checked by the caller:
+   * - nothing waits (no flush scheduled), so this datagram overtakes no earlier one to its peer;
+   * - the registry has room for one more, so this registration evicts nobody, and no datagram
+   *   handed over before (still in a tick, or in libuv's queue) can lose its peer's registration.
+   *
+   * It schedules the turn's flush at once: new peers later in the same turn (a burst read in one
+   * poll) wait for it and are registered together, as before.
+   */
+  private registerNow(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
+    this.scheduleFlush(false);
+    this.counts.batches++;
+    try {
+      this.registry.registerNew(peer);
+    } catch (error) {
+      this.counts.refused++;
+      callback?.(error as Error);
+      const failure: PeerFailure = { peer, error: error as Error, datagrams: 1 };
+      this.emit('peer-error', failure);
+      return;
+    }
+    this.emit('registered', peer);
+    this.transmit(message, peer, callback);
   }
 
   private scheduleFlush(later: boolean): void {

@@ -381,6 +381,15 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       });
     }
     // First contact: a new set of peers per round (sockets stay open, so no port comes back).
+    // One unrecorded round per mode first, the same for both: plain echo's first-contact code is
+    // the code every datagram takes, hot from the throughput rounds, while registration's (a lone
+    // new peer's path) has not run at all yet (the warm-up's peers arrived together, in batches).
+    for (const on of [true, false]) {
+      if (aborted()) break;
+      server.setRegistration(on);
+      const { first } = await crowd.open(clientFamilies(newPeers, families), targets);
+      await crowd.probe(first, first + newPeers, timeoutMs);
+    }
     for (let i = 0; i < latencyRounds * 2 && !aborted(); i++) {
       const on = i % 2 === 0;
       server.setRegistration(on);
@@ -592,7 +601,8 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
       timeoutMs: options.timeoutMs, library: options.library,
     };
     const limit = openFileLimit();
-    const sockets = (options.peers ?? (values.bench ? 256 : DEFAULTS.peers)) + (values.bench ? 6 * 200 : 0) + 64;
+    // --bench: 2 warm-up and 6 measured first-contact rounds of 200 new peers each.
+    const sockets = (options.peers ?? (values.bench ? 256 : DEFAULTS.peers)) + (values.bench ? 8 * 200 : 0) + 64;
     if (limit !== undefined && sockets > limit) {
       throw new ServeUsageError(`--peers ${options.peers} needs about ${sockets} open files, over this process's limit of ${limit} (raise it with ulimit -n)`);
     }

@@ -8,7 +8,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import type { Bridge } from './bridge.js';
 import type { SocketHandle } from './winsock.js';
-import type { CodecOptions, PeerInput, PeerTargetNameInput, ProtocolInput } from './types.js';
+import type { CodecOptions, PeerInput, PeerObject, PeerTargetNameInput, ProtocolInput } from './types.js';
 
 /** A peer as the target-name policy sees it: parsed and canonical. */
 export interface RegistryPeer {
@@ -82,6 +82,79 @@ function spelling(peer: PeerInput): string {
   return typeof peer === 'string' ? peer : `${peer.address}|${peer.port}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
 }
 
+/**
+ * The map key of a sockaddr (the codec's bytes at `at`): one registration per key. IPv4: family,
+ * port and address as one number (48 bits, exact in a double); IPv6: port, flow info, address and
+ * scope id as 13 UTF-16 units. No spread, no intermediate array: a new peer builds one key.
+ */
+function addressKey(b: Uint8Array, at: number): AddressKey {
+  if ((b[at] | (b[at + 1] << 8)) === L.AF_INET) {
+    const a = L.SIN_ADDR + at;
+    return ((b[at + 2] << 8) | b[at + 3]) * 0x1_0000_0000 + (((b[a] << 24) | (b[a + 1] << 16) | (b[a + 2] << 8) | b[a + 3]) >>> 0);
+  }
+  const u = (i: number) => b[at + i] | (b[at + i + 1] << 8);
+  return String.fromCharCode(u(2), u(4), u(6), u(8), u(10), u(12), u(14), u(16), u(18), u(20), u(22), u(24), u(26));
+}
+
+type AddressKey = string | number;
+
+/**
+ * The 16 address bytes at `at` as formatIPv6 writes them (RFC 5952: lower case, no leading zeros,
+ * the longest run of two or more zero groups as '::', the first on a tie, mapped IPv4 dotted),
+ * without its arrays: a new IPv6 peer checks its address text against it.
+ */
+export function ipv6Text(b: Uint8Array, at: number): string {
+  const g = (i: number) => (b[at + 2 * i] << 8) | b[at + 2 * i + 1];
+  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
+    return `::ffff:${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
+  }
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    if (g(i) !== 0) { i++; continue; }
+    let j = i + 1;
+    while (j < 8 && g(j) === 0) j++;
+    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
+    i = j;
+  }
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text.length > 0 && i !== bestStart + bestLength) text += ':';
+    text += g(i).toString(16);
+  }
+  return text;
+}
+
+/** True when `text` is the dotted quad of the 4 bytes at `at`, digit for digit (no leading zeros). */
+function isDottedQuadOf(text: string, b: Uint8Array, at: number): boolean {
+  let i = 0;
+  const n = text.length;
+  for (let k = 0; k < 4; k++) {
+    if (k > 0) {
+      if (i >= n || text.charCodeAt(i) !== 0x2e) return false;
+      i++;
+    }
+    const v = b[at + k];
+    if (v >= 100) {
+      if (i + 3 > n || text.charCodeAt(i) !== 0x30 + ((v / 100) | 0) || text.charCodeAt(i + 1) !== 0x30 + (((v / 10) | 0) % 10) ||
+        text.charCodeAt(i + 2) !== 0x30 + (v % 10)) return false;
+      i += 3;
+    } else if (v >= 10) {
+      if (i + 2 > n || text.charCodeAt(i) !== 0x30 + ((v / 10) | 0) || text.charCodeAt(i + 1) !== 0x30 + (v % 10)) return false;
+      i += 2;
+    } else {
+      if (i >= n || text.charCodeAt(i) !== 0x30 + v) return false;
+      i++;
+    }
+  }
+  return i === n;
+}
+
 export class PeerRegistry {
   readonly socket: SocketHandle;
   readonly maxPeers: number;
@@ -89,15 +162,19 @@ export class PeerRegistry {
   private readonly protocol: ProtocolInput;
   private readonly options: ResolvedOptions;
   private readonly nameFor: (peer: RegistryPeer) => string;
+  /** The policy is a fixed name or a template (not the caller's function): it keeps no peer it is given. */
+  private readonly fixedOrTemplate: boolean;
+  /** The peer registerObject() hands a fixed or template policy (reused: it keeps no reference). */
+  private readonly guess: RegistryPeer = { family: 'ipv4', address: '', port: 0, scopeId: 0 };
   /** Every spelling seen for a held peer → its slot. */
   private readonly bySpelling = new Map<string, number>();
   /** The sockaddr's bytes (as a string) → slot: two spellings of one peer are one registration. */
-  private readonly byAddress = new Map<string, number>();
+  private readonly byAddress = new Map<AddressKey, number>();
   // Slots: an LRU list in typed arrays, so touching a known peer allocates nothing.
   private prev: Int32Array;
   private next: Int32Array;
   private peers: (PeerInput | undefined)[] = [];
-  private addressKeys: string[] = [];
+  private addressKeys: AddressKey[] = [];
   private spellings: (string | string[])[] = [];
   private free: number[] = [];
   private head = NONE; // most recently used
@@ -115,6 +192,7 @@ export class PeerRegistry {
     this.maxPeers = maxPeers;
     this.options = resolveOptions(codecOptions);
     this.nameFor = compilePolicy(targetName);
+    this.fixedOrTemplate = typeof targetName === 'string';
     const initial = Math.min(maxPeers + 1, 1024);
     this.prev = new Int32Array(initial);
     this.next = new Int32Array(initial);
@@ -145,7 +223,7 @@ export class PeerRegistry {
    * the registry is then unchanged.
    */
   ensure(peer: PeerInput): boolean {
-    return this.reuse(peer) ? false : this.register(peer);
+    return this.reuse(peer) ? false : this.registerNew(peer);
   }
 
   /**
@@ -165,7 +243,7 @@ export class PeerRegistry {
     const result: EnsureManyResult = { registered: 0, reused: 0, failures: [] };
     const fresh: { index: number; peer: PeerInput; spelled: string; address: ReturnType<PeerRegistry['canonical']> }[] = [];
     const inputs: PeerTargetNameInput[] = [];
-    const seen = new Map<string, number>();
+    const seen = new Map<AddressKey, number>();
     for (let i = 0; i < peers.length; i++) {
       const peer = peers[i];
       if (this.reuse(peer)) {
@@ -241,6 +319,18 @@ export class PeerRegistry {
     for (let s = this.head; s !== NONE; s = this.next[s]) yield this.peers[s] as PeerInput;
   }
 
+  /**
+   * ensure() for a peer that reuse() has just reported not held under this spelling (DgramGuard's
+   * path: the lookup is not made twice). Same result, same errors as ensure().
+   */
+  registerNew(peer: PeerInput): boolean {
+    if (this.fixedOrTemplate && typeof peer === 'object' && peer !== null) {
+      const done = this.registerObject(peer);
+      if (done !== undefined) return done;
+    }
+    return this.register(peer);
+  }
+
   private register(peer: PeerInput): boolean {
     let address;
     try {
@@ -267,21 +357,75 @@ export class PeerRegistry {
     return true;
   }
 
+  /**
+   * A new peer given as an object (an rinfo), with a fixed or template name: encoded once. The
+   * name is built from the address as the caller spelled it, then the record's own PeerAddress is
+   * checked to be exactly that peer in canonical form (family, port, scope id, and the address
+   * text the codec's parse formats back to); the map key comes from the same bytes. Node's rinfo
+   * addresses are canonical, so the check passes for them. Returns undefined, having changed
+   * nothing, when it cannot vouch for the name (the address is spelled another way, or the
+   * encoding failed): register() then takes the long way and names any error.
+   */
+  private registerObject(peer: PeerObject): boolean | undefined {
+    const address = peer.address;
+    if (typeof address !== 'string') return undefined;
+    const v6 = address.includes(':');
+    const guess = this.guess;
+    guess.family = v6 ? 'ipv6' : 'ipv4';
+    guess.address = address;
+    guess.port = peer.port;
+    guess.scopeId = v6 ? peer.scopeId ?? 0 : 0;
+    let record: Uint8Array;
+    try {
+      record = sharedCodec().encodeInPlace({ protocol: this.protocol, peer, targetName: this.nameFor(guess) }, this.options);
+    } catch {
+      return undefined;
+    }
+    // The record is a view into the codec's memory: no codec call until the native call below.
+    const at = L.OFFSET_PEER;
+    if (((record[at + L.SIN_PORT] << 8) | record[at + L.SIN_PORT + 1]) !== guess.port) return undefined;
+    const family = record[at] | (record[at + 1] << 8);
+    if (v6) {
+      const s = at + L.SIN6_SCOPE_ID;
+      const scopeId = (record[s] | (record[s + 1] << 8) | (record[s + 2] << 16) | (record[s + 3] << 24)) >>> 0;
+      if (family !== L.AF_INET6 || scopeId !== guess.scopeId) return undefined;
+      if (ipv6Text(record, at + L.SIN6_ADDR) !== address) return undefined;
+    } else if (family !== L.AF_INET || !isDottedQuadOf(address, record, at + L.SIN_ADDR)) {
+      return undefined;
+    }
+    const key = addressKey(record, at);
+    const spelled = spelling(peer);
+    const held = this.byAddress.get(key);
+    if (held !== undefined) {
+      this.alias(held, spelled);
+      this.touch(held);
+      this.reusedCount++;
+      return false;
+    }
+    try {
+      this.bridge.setEncodedRecord(this.socket, record, peer);
+    } catch (error) {
+      this.counts.failed++;
+      throw error;
+    }
+    this.insert(peer, spelled, key);
+    return true;
+  }
+
   /** The peer's sockaddr as the codec builds it: a map key, and the parsed peer for the policy. */
-  private canonical(peer: PeerInput): { key: string; peer: RegistryPeer; text: string } {
+  private canonical(peer: PeerInput): { key: AddressKey; peer: RegistryPeer; text: string } {
     const storage = sharedCodec().encodePeer(peer, this.options);
     const family = storage[0] | (storage[1] << 8);
     const port = (storage[2] << 8) | storage[3];
     const v6 = family === L.AF_INET6;
-    const size = v6 ? L.SIZEOF_SOCKADDR_IN6 : L.SIZEOF_SOCKADDR_IN;
-    const key = String.fromCharCode(...storage.subarray(0, size));
+    const key = addressKey(storage, 0);
     const address = v6 ? formatIPv6(storage.subarray(L.SIN6_ADDR, L.SIN6_ADDR + 16)) : formatIPv4(storage, L.SIN_ADDR);
     const scopeId = v6 ? (storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24)) >>> 0 : 0;
     const text = v6 ? `[${address}${scopeId ? '%' + scopeId : ''}]:${port}` : `${address}:${port}`;
     return { key, text, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
   }
 
-  private insert(peer: PeerInput, spelled: string, addressKey: string): void {
+  private insert(peer: PeerInput, spelled: string, addressKey: AddressKey): void {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.peers.length;

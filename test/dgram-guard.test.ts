@@ -67,6 +67,60 @@ describe('DgramGuard', () => {
     }
   });
 
+  it('the first new peer of a turn is registered and answered at once; later ones that turn wait for its batch', async () => {
+    const { server, guard, sentAt } = await echoServer({ maxPeers: 3 });
+    const clients = await Promise.all(Array.from({ length: 4 }, () => boundUdp('udp4')));
+    const rinfo = (c: dgram.Socket) => ({ address: '127.0.0.1', family: 'IPv4', port: c.address().port, size: 1 });
+    try {
+      guard.send('a', rinfo(clients[0]));
+      expect(guard.registry.size).toBe(1); // registered within send()
+      expect(sentAt.map((s) => s.port)).toEqual([clients[0].address().port]);
+      guard.send('b', rinfo(clients[1]));
+      guard.send('c', rinfo(clients[2]));
+      guard.send('a again', rinfo(clients[0])); // known: at once
+      expect(guard.registry.size).toBe(1);
+      expect(guard.stats.pending).toBe(2);
+      expect(sentAt).toHaveLength(2);
+      await new Promise((r) => setImmediate(r));
+      expect(guard.registry.size).toBe(3);
+      expect(guard.stats).toMatchObject({ registered: 3, sent: 4, pending: 0, batches: 2 });
+      // Full now: a new peer's registration would evict, so it waits for a batch even when alone.
+      await new Promise((r) => setImmediate(r));
+      guard.send('d', rinfo(clients[3]));
+      expect(guard.stats.pending).toBe(1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(guard.stats).toMatchObject({ registered: 4, evicted: 1, sent: 5, pending: 0 });
+      for (const c of clients) {
+        const port = c.address().port;
+        const registration = native.lookup(Number(guard.registry.socket), storageOf('127.0.0.1', port));
+        const first = sentAt.find((s) => s.port === port)!;
+        if (registration) expect(first.at).toBeGreaterThan(registration.timeNs);
+      }
+      expect(native.peerCount(Number(guard.registry.socket))).toBe(3);
+    } finally {
+      guard.close();
+      closeAll(server, ...clients);
+    }
+  });
+
+  it('a lone new peer whose registration fails at once is refused, and reported', async () => {
+    const { server, guard, sentAt } = await echoServer({ targetName: '' });
+    const failures: PeerFailure[] = [];
+    guard.on('peer-error', (f: PeerFailure) => failures.push(f));
+    const errors: (Error | null)[] = [];
+    try {
+      guard.send('x', { address: '127.0.0.1', port: 9 }, (e) => errors.push(e));
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toMatchObject({ peer: { port: 9 }, datagrams: 1, error: { code: 'WSAEINVAL' } });
+      expect(errors).toHaveLength(1);
+      expect(sentAt).toHaveLength(0);
+      expect(guard.stats).toMatchObject({ refused: 1, sent: 0, registered: 0, failed: 1 });
+    } finally {
+      guard.close();
+      closeAll(server);
+    }
+  });
+
   it('a peer whose registration fails gets no reply; the others are served', async () => {
     const { server, guard } = await echoServer({ targetName: (p) => (p.port % 2 ? '' : `host/${p.port}`) });
     const failures: PeerFailure[] = [];

@@ -2,6 +2,8 @@
 // registry says it holds must be exactly what the native side holds.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
+import { ipv6Text } from '../host/registry.js';
+import { formatIPv6 } from '../host/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, fdOf } from './support/sockets.js';
@@ -64,6 +66,57 @@ describe('PeerRegistry', () => {
     const fn = new PeerRegistry({ bridge, socket: fd, targetName: (p) => `host/p${p.port}` });
     fn.ensure('127.0.0.1:77');
     expect(native.lookup(fd, storageOf('127.0.0.1:77'))?.name).toBe('host/p77');
+  });
+
+  it('peers given as objects (rinfo): one encode when spelled canonically, the canonical name whatever the spelling', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/{family}/{address}/{port}/{scopeId}' });
+    const cases: [{ address: string; port: number; family?: string; scopeId?: number; size?: number }, string][] = [
+      [{ address: '192.0.2.10', port: 10, family: 'IPv4', size: 8 }, 'host/ipv4/192.0.2.10/10/0'],
+      [{ address: '2001:db8::a', port: 11, family: 'IPv6', size: 8 }, 'host/ipv6/2001:db8::a/11/0'],
+      [{ address: '::ffff:192.0.2.12', port: 12, family: 'IPv6' }, 'host/ipv6/::ffff:192.0.2.12/12/0'],
+      [{ address: '::FFFF:192.0.2.13', port: 13 }, 'host/ipv6/::ffff:192.0.2.13/13/0'],
+      [{ address: '2001:DB8:0:0:0:0:0:E', port: 14 }, 'host/ipv6/2001:db8::e/14/0'],
+      [{ address: '::192.0.2.15', port: 15 }, 'host/ipv6/::c000:20f/15/0'],
+      [{ address: 'fe80::1', port: 16, scopeId: 3 }, 'host/ipv6/fe80::1/16/3'],
+      [{ address: 'fe80::1%4', port: 17 }, 'host/ipv6/fe80::1/17/4'],
+      [{ address: '2001:db8:0:1:0:0:0:1', port: 18 }, 'host/ipv6/2001:db8:0:1::1/18/0'],
+      [{ address: '2001:db8:0:0:1:0:0:1', port: 19 }, 'host/ipv6/2001:db8::1:0:0:1/19/0'],
+    ];
+    for (const [peer, name] of cases) {
+      expect(registry.ensure(peer)).toBe(true);
+      const scope = peer.scopeId !== undefined ? `%${peer.scopeId}` : '';
+      const text = peer.address.includes(':') ? `[${peer.address}${scope}]:${peer.port}` : `${peer.address}:${peer.port}`;
+      expect(native.lookup(fd, storageOf(text))?.name, JSON.stringify(peer)).toBe(name);
+    }
+    // Another spelling of a held address is the same registration, with no native call.
+    expect(registry.ensure({ address: '2001:db8:0::a', port: 11 })).toBe(false);
+    expect(registry.ensure('[2001:db8::a]:11')).toBe(false);
+    expect(registry.ensure({ address: '192.0.2.10', port: 10, family: 'IPv4', size: 99 })).toBe(false);
+    expect(native.peerCount(fd)).toBe(cases.length);
+    expect(registry.stats).toMatchObject({ size: cases.length, registered: cases.length, reused: 3, failed: 0 });
+    // Bad peers fail once each, with the codec's error.
+    expect(() => registry.ensure({ address: '192.0.2.300', port: 1 })).toThrow(PeerTargetNameError);
+    expect(() => registry.ensure({ address: '192.0.2.1', port: 70000 })).toThrow(PeerTargetNameError);
+    expect(registry.stats.failed).toBe(2);
+    // A name the codec refuses fails once, with no native call.
+    const empty = new PeerRegistry({ bridge, socket: fd, targetName: '' });
+    expect(() => empty.ensure({ address: '192.0.2.20', port: 20 })).toThrow(PeerTargetNameError);
+    expect(empty.stats).toMatchObject({ size: 0, failed: 1 });
+    expect(native.peerCount(fd)).toBe(cases.length);
+  });
+
+  it('ipv6Text writes what formatIPv6 writes', () => {
+    const bytes = new Uint8Array(18);
+    const groups = [0, 0, 0, 0xffff, 1, 0x10, 0xabcd];
+    for (let n = 0; n < 20_000; n++) {
+      for (let i = 0; i < 8; i++) {
+        const g = n % 5 === 0 ? Math.floor(Math.random() * 0x10000) : groups[Math.floor(Math.random() * groups.length)];
+        bytes[1 + 2 * i] = g >> 8;
+        bytes[2 + 2 * i] = g & 255;
+      }
+      if (n % 11 === 0) bytes.fill(0, 1, 11).fill(0xff, 11, 13);
+      expect(ipv6Text(bytes, 1)).toBe(formatIPv6(bytes.subarray(1, 17)));
+    }
   });
 
   it('100,000 distinct peers with an LRU bound of 10,000: native holds exactly the 10,000 most recent', () => {
