@@ -143,27 +143,42 @@ export class DgramGuard extends EventEmitter {
    * poll) wait for it and are registered together, as before.
    */
   private registerNow(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
-    this.scheduleFlush(false);
+    // The turn's flush is due from now on (new peers wait for it); its setImmediate is made in a
+    // tick queued after transmit's (socket.send hands the datagram to the kernel in a tick), so
+    // that making it does not delay the reply. No datagram can arrive in between: ticks run before
+    // the next 'message' callback.
+    this.flushScheduled = true;
     this.counts.batches++;
     try {
       this.registry.registerNew(peer);
     } catch (error) {
+      process.nextTick(this.armFlush);
       this.counts.refused++;
       callback?.(error as Error);
       const failure: PeerFailure = { peer, error: error as Error, datagrams: 1 };
       this.emit('peer-error', failure);
       return;
     }
-    this.emit('registered', peer);
     this.transmit(message, peer, callback);
+    process.nextTick(this.armFlush);
+    this.emit('registered', peer);
   }
 
   private scheduleFlush(later: boolean): void {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    if (later) this.flushTimeout = setTimeout(() => this.flush(), 1);
-    else this.flushImmediate = setImmediate(() => this.flush());
+    if (later) this.flushTimeout = setTimeout(this.flushNow, 1);
+    else this.flushImmediate = setImmediate(this.flushNow);
   }
+
+  private readonly flushNow = () => this.flush();
+
+  /** registerNow()'s flush, made a tick later (unless the guard was closed or flushed meanwhile). */
+  private readonly armFlush = () => {
+    if (this.flushScheduled && !this.closed && this.flushImmediate === undefined && this.flushTimeout === undefined) {
+      this.flushImmediate = setImmediate(this.flushNow);
+    }
+  };
 
   /**
    * Registers the waiting peers in one batch, then sends or refuses their datagrams.

@@ -180,6 +180,9 @@ export class PeerRegistry {
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
   private counts = { registered: 0, evicted: 0, forgotten: 0, failed: 0 };
+  /** The peer the last reuse() did not find, and its spelling (registerNew() takes it over). */
+  private missed: PeerInput | undefined;
+  private missedSpelling = '';
   /** Kept apart from `counts`: bumped on the known-peer path, where a plain field is cheapest. */
   private reusedCount = 0;
 
@@ -231,8 +234,14 @@ export class PeerRegistry {
    * true; otherwise does nothing and returns false (no native call, never throws).
    */
   reuse(peer: PeerInput): boolean {
-    const slot = this.bySpelling.get(spelling(peer));
-    if (slot === undefined) return false;
+    const spelled = spelling(peer);
+    const slot = this.bySpelling.get(spelled);
+    if (slot === undefined) {
+      // For registerNew() right after (ensure(), DgramGuard): the same string again, hash and all.
+      this.missed = peer;
+      this.missedSpelling = spelled;
+      return false;
+    }
     this.touch(slot);
     this.reusedCount++;
     return true;
@@ -321,11 +330,17 @@ export class PeerRegistry {
 
   /**
    * ensure() for a peer that reuse() has just reported not held under this spelling (DgramGuard's
-   * path: the lookup is not made twice). Same result, same errors as ensure().
+   * path: the lookup is not made twice). Same result, same errors as ensure(). Call it straight
+   * after that reuse(), with the same object, unchanged: the spelling reuse() built is taken over.
    */
   registerNew(peer: PeerInput): boolean {
+    let spelled: string | undefined;
+    if (peer === this.missed) {
+      spelled = this.missedSpelling;
+      this.missed = undefined;
+    }
     if (this.fixedOrTemplate && typeof peer === 'object' && peer !== null) {
-      const done = this.registerObject(peer);
+      const done = this.registerObject(peer, spelled ?? spelling(peer));
       if (done !== undefined) return done;
     }
     return this.register(peer);
@@ -366,7 +381,7 @@ export class PeerRegistry {
    * nothing, when it cannot vouch for the name (the address is spelled another way, or the
    * encoding failed): register() then takes the long way and names any error.
    */
-  private registerObject(peer: PeerObject): boolean | undefined {
+  private registerObject(peer: PeerObject, spelled: string): boolean | undefined {
     const address = peer.address;
     if (typeof address !== 'string') return undefined;
     const v6 = address.includes(':');
@@ -394,7 +409,6 @@ export class PeerRegistry {
       return undefined;
     }
     const key = addressKey(record, at);
-    const spelled = spelling(peer);
     const held = this.byAddress.get(key);
     if (held !== undefined) {
       this.alias(held, spelled);
