@@ -1,7 +1,8 @@
 // DgramGuard: what a Node UDP server wires in to name every peer's principal before it first
 // answers that peer. The first datagram to a peer leaves only after the peer's registration
-// succeeded; datagrams to a peer whose registration failed are never sent. New peers that arrive
-// together are registered in one batch; known peers cost a map lookup.
+// succeeded; datagrams to a peer whose registration failed are never sent. A lone new peer is
+// registered within send() and answered at once; new peers that arrive together (after the first of
+// their turn) are registered in one batch; known peers cost a map lookup.
 import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
 import { PeerRegistry, type PeerRegistryOptions, type PeerRegistryStats } from './registry.js';
