@@ -160,8 +160,11 @@ export class DgramGuard extends EventEmitter {
       this.emit('peer-error', failure);
       return;
     }
-    this.transmit(message, peer, callback);
-    process.nextTick(this.armFlush);
+    try {
+      this.transmit(message, peer, callback);
+    } finally {
+      process.nextTick(this.armFlush); // also when socket.send threw (a closed socket): the flush stays due
+    }
     this.emit('registered', peer);
   }
 
