@@ -59,6 +59,8 @@ interface ChunkLayout {
   records: number;
   input: number;
   status: number;
+  /** The offset and length columns (encode_batch's `columns`): 2 × records u32. */
+  columns: number;
   text: number;
   spill: number;
   out: number;
@@ -80,7 +82,8 @@ function outOfMemory(needed: number): PeerTargetNameError {
     { value: needed });
 }
 
-const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+// (v >>> 0) === v holds exactly for the integers 0 to 2^32 - 1 (and -0, which Number.isInteger accepts too).
+const isU32 = (v: unknown): v is number => typeof v === 'number' && (v >>> 0) === v;
 
 function familyFlag(family: unknown): number | undefined {
   switch (family) {
@@ -191,11 +194,12 @@ export class Codec {
     if (lay === undefined) {
       const input = this.workStart;
       const status = align8(input + records * L.SIZEOF_INPUT);
-      const text = status + records * L.SIZEOF_STATUS;
+      const columns = status + records * L.SIZEOF_STATUS;
+      const text = columns + records * 8;
       const spill = text + records * TEXT_SLOT;
       const out = align8(spill + records * 2 * maxUnits);
       const end = out + records * align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
-      lay = { records, input, status, text, spill, out, end };
+      lay = { records, input, status, columns, text, spill, out, end };
       this.layouts.set(key, lay);
     }
     this.reserve(lay.end - this.workStart);
@@ -394,9 +398,9 @@ export class Codec {
   }
 
   /** encode_batch, with a trap turned into CodecFaultError (no closure: this is the hot path). */
-  private encodeBatch(input: number, count: number, out: number, status: number, word: number, maxUnits: number): number {
+  private encodeBatch(input: number, count: number, out: number, status: number, word: number, maxUnits: number, columns: number, base: number): number {
     try {
-      return this.wasm.encode_batch(input, count, out, status, word, maxUnits);
+      return this.wasm.encode_batch(input, count, out, status, word, maxUnits, columns, base);
     } catch (cause) {
       return this.recover(cause);
     }
@@ -429,7 +433,7 @@ export class Codec {
     const error = this.writeFields(input, r);
     if (error) throw error;
     this.placeOne(r, lay, maxUnits);
-    this.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits);
+    this.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits, 0, 0);
     const s = lay.status >>> 2;
     const reason = this.i32[s + 2];
     if (reason !== 0) throw this.encodeError(input, reason, this.u32[s + 3], options);
@@ -532,7 +536,7 @@ export class Codec {
       const before = failures.length;
       const written = this.writeChunk(inputs, base, end, lay, maxUnits, slots, failures);
       if (failures.length !== before) hostFailed = true;
-      const used = this.encodeBatch(lay.input, written, lay.out, lay.status, options.word, maxUnits);
+      const used = this.encodeBatch(lay.input, written, lay.out, lay.status, options.word, maxUnits, lay.columns, outUsed);
       if (out === undefined) {
         // With one alignment unit per record to spare: later names are often a little longer
         // (peer-9 … peer-99999); growing would copy everything encoded so far.
@@ -546,6 +550,15 @@ export class Codec {
       out.set(this.u8.subarray(lay.out, lay.out + used), outUsed);
       const u32 = this.u32;
       const i32 = this.i32;
+      const c = lay.columns >>> 2;
+      const chunkLengths = u32.subarray(c + written, c + 2 * written);
+      if (written === end - base && chunkLengths.indexOf(0) < 0) {
+        // Every record of the chunk reached the codec and succeeded: the columns are the answer.
+        offsets.set(u32.subarray(c, c + written), base);
+        lengths.set(chunkLengths, base);
+        outUsed += used;
+        continue;
+      }
       for (let k = 0; k < written; k++) {
         const s = (lay.status >>> 2) + k * (L.SIZEOF_STATUS >>> 2);
         const index = slots[k];

@@ -6,7 +6,7 @@ import { CODEC_WASM_BASE64 } from './generated/codec-wasm.js';
 export interface CodecExports {
   readonly memory: WebAssembly.Memory;
   heap_base(): number;
-  encode_batch(input: number, count: number, out: number, status: number, options: number, maxUnits: number): number;
+  encode_batch(input: number, count: number, out: number, status: number, options: number, maxUnits: number, columns: number, base: number): number;
   encode_peer(input: number, out: number, options: number, status: number): number;
   decode(buf: number, len: number, options: number, maxUnits: number, result: number): number;
 }

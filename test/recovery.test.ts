@@ -18,8 +18,8 @@ describe('recovery', () => {
       heap_base: () => real.heap_base(),
       encode_peer: (...a) => real.encode_peer(...a),
       decode: (...a) => real.decode(...a),
-      encode_batch: (input, count, out, status, options, max) =>
-        real.encode_batch(trapsLeft-- > 0 ? 0x7ffffff0 : input, count, out, status, options, max),
+      encode_batch: (input, count, out, status, options, max, columns, base) =>
+        real.encode_batch(trapsLeft-- > 0 ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
     };
     const codec = new Codec(exports);
     expect(() => codec.encode(input, DEFAULT_OPTIONS)).toThrow(CodecFaultError);

@@ -224,7 +224,7 @@ export function kernelImage(workload: Workload): KernelImage {
   const maxUnits = DEFAULT_OPTIONS.maxTargetNameLength;
   return {
     wasm, input, count, status, out, end,
-    runWasm: () => wasm.encode_batch(input, count, out, status, word, maxUnits),
+    runWasm: () => wasm.encode_batch(input, count, out, status, word, maxUnits, 0, 0),
     native: new Uint8Array(memory.buffer, 0, end).slice(),
     record(mem, i) {
       const s = new DataView(mem.buffer, mem.byteOffset + status + i * L.SIZEOF_STATUS, L.SIZEOF_STATUS);
