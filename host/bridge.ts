@@ -103,17 +103,19 @@ export class Bridge {
 
   /**
    * Checks bytes before they may reach native code: a live, non-empty view (koffi would pass NULL
-   * for a detached one) whose contents validate.
+   * for a detached one) whose contents validate. Returns what to pass: the checked copy inside the
+   * codec's memory (Codec.checkedCopy), valid until the next codec call.
    */
   private checkedBytes(target: ArrayBufferView, options: ResolvedOptions, call: string): Uint8Array {
     const bytes = asBytes(target);
-    if (bytes.byteLength === 0) {
-      throw new PeerTargetNameError('WSAEFAULT', 'bytes',
-        `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
+    if (bytes.byteLength !== 0) {
+      // The lean check first; only a buffer with a problem is decoded in full, to name it.
+      const checked = this.codec.checkedCopy(bytes, options);
+      if (checked !== undefined) return checked;
+      if (bytes.byteLength !== 0) throw problemsOf(this.codec.decode(bytes, options), options)[0];
     }
-    // The lean check first; only a buffer with a problem is decoded in full, to name it.
-    if (!this.codec.isValid(bytes, options)) throw problemsOf(this.codec.decode(bytes, options), options)[0];
-    return bytes;
+    throw new PeerTargetNameError('WSAEFAULT', 'bytes',
+      `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
   }
 
   private fail(call: string, socket: SocketHandle, peer: string | undefined): never {
@@ -131,17 +133,12 @@ export class Bridge {
     const call = 'WSASetSocketPeerTargetName';
     const handle = checkSocket(socket, call);
     const resolved = resolveOptions(options);
-    let bytes: Uint8Array;
-    let peer: string | undefined;
-    if (isInput(target)) {
-      // Encoded in place: the view is into WASM memory and nothing runs between here and the call.
-      bytes = this.codec.encodeInPlace(target, resolved);
-      peer = peerText(target.peer);
-    } else {
-      bytes = this.checkedBytes(target, resolved, call);
-    }
+    // Either way the view is into WASM memory, and nothing runs between here and the call.
+    const input = isInput(target);
+    const bytes = input ? this.codec.encodeInPlace(target, resolved) : this.checkedBytes(target, resolved, call);
     const rc = this.native.setPeerTargetName(handle, bytes, bytes.byteLength, null, null);
-    if (rc !== 0) this.fail(call, handle, peer ?? this.peerOf(bytes, resolved));
+    // The peer's text only for the error (making it on every call would cost more than the check).
+    if (rc !== 0) this.fail(call, handle, input ? peerText(target.peer) : this.peerOf(bytes, resolved));
   }
 
   /**

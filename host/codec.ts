@@ -54,6 +54,41 @@ function outputRegion(size: number): Uint8Array {
 const textEncoder: TextEncoder | undefined = typeof TextEncoder === 'function' ? new TextEncoder() : undefined;
 const bulkText = textEncoder !== undefined && typeof textEncoder.encodeInto === 'function';
 
+/**
+ * Views of `length` bytes at one offset of the codec's memory, each made once: a subarray() costs
+ * more than checking a record (about 30 ns on Node), and the bridge hands native code one such view
+ * per call. The views are of one whole-memory view `u8`; when the codec has a new one (its memory
+ * grew, or the instance was replaced), every view made before is dropped.
+ */
+class ViewCache {
+  private source: Uint8Array | undefined;
+  private at = -1;
+  private readonly views = new Map<number, Uint8Array>();
+  // The last view returned: most calls ask for the same length again.
+  private lastLength = -1;
+  private last: Uint8Array | undefined;
+
+  get(u8: Uint8Array, at: number, length: number): Uint8Array {
+    if (u8 !== this.source || at !== this.at) {
+      this.views.clear();
+      this.source = u8;
+      this.at = at;
+      this.lastLength = -1;
+    } else if (length === this.lastLength) {
+      return this.last!;
+    }
+    let view = this.views.get(length);
+    if (view === undefined) {
+      if (this.views.size >= 1024) this.views.clear(); // bounded whatever lengths come
+      view = u8.subarray(at, at + length);
+      this.views.set(length, view);
+    }
+    this.lastLength = length;
+    this.last = view;
+    return view;
+  }
+}
+
 /** Where one chunk's areas start in the work region. */
 interface ChunkLayout {
   records: number;
@@ -135,6 +170,11 @@ export class Codec {
   private fieldName = '';
   /** Bytes the last chunk's records take if all succeed (sizes the batch output). */
   private chunkBytes = 0;
+  /** The views encodeInPlace() and checkedCopy() return (each valid until the next call). */
+  private readonly recordViews = new ViewCache();
+  private readonly checkedViews = new ViewCache();
+  /** The one-record layout's text area, for placeOne()'s encodeInto. */
+  private readonly textViews = new ViewCache();
 
   constructor(wasm: CodecExports = instantiateCodec()) {
     this.adopt(wasm);
@@ -346,7 +386,9 @@ export class Codec {
     if (bulkText && name.length <= maxUnits) {
       const joined = text === undefined ? name : text + name;
       const length = joined.length;
-      const moved = textEncoder!.encodeInto(joined, this.u8.subarray(lay.text, lay.text + length));
+      // Into all of [text, out): a cached view (a subarray per call would cost a tenth of the
+      // call); what non-ASCII text writes there is overwritten by placeSlow() below.
+      const moved = textEncoder!.encodeInto(joined, this.textViews.get(this.u8, lay.text, lay.out - lay.text));
       if (moved.read === length && moved.written === length) {
         const u32 = this.u32;
         const textLength = text === undefined ? 0 : text.length;
@@ -421,7 +463,7 @@ export class Codec {
    */
   encodeInPlace(input: PeerTargetNameInput, options: ResolvedOptions): Uint8Array {
     const at = this.encodeOne(input, options);
-    return this.u8.subarray(at, at + this.u32[(this.single!.status >>> 2) + 1]);
+    return this.recordViews.get(this.u8, at, this.u32[(this.single!.status >>> 2) + 1]);
   }
 
   /** Encodes one record in the one-record layout; returns where it starts (its length is in the status). */
@@ -601,26 +643,34 @@ export class Codec {
     return this.run(() => call(this.wasm, this.workStart, this.u8));
   }
 
-  /** Decodes any bytes into raw fields and every problem found, in byte order. */
   /**
-   * True when the bytes decode without a problem: the same check as decode(), without building the
-   * decoded fields (the bridge checks every buffer before it may reach native code, per call).
+   * The bridge's check of caller bytes before they may reach native code, per call: the same check
+   * as decode(), without building the decoded fields. Returns the bytes to pass, or undefined when
+   * they have a problem. A buffer of up to DECODE_COPY_LIMIT bytes (every valid record, unless
+   * padded with zeros beyond) is checked in a copy inside the codec's memory and that copy is
+   * returned, valid until the next call on this codec: native code receives exactly the bytes that
+   * were checked, even if the caller's buffer is shared with another thread that writes to it.
    */
-  isValid(bytes: Uint8Array, options: ResolvedOptions): boolean {
+  checkedCopy(bytes: Uint8Array, options: ResolvedOptions): Uint8Array | undefined {
     const length = bytes.length;
-    if (length > DECODE_COPY_LIMIT || bytes.buffer === this.buffer) return this.decode(bytes, options).problems.length === 0;
+    if (length > DECODE_COPY_LIMIT) return this.decode(bytes, options).problems.length === 0 ? bytes : undefined;
+    // (A view into this memory is copied correctly by set(); if reserve() had to grow the memory,
+    // such a view is detached now, its length 0: refused below.)
     this.reserve(length + 8);
     const at = this.workStart;
-    this.u8.set(bytes, at);
+    const u8 = this.u8;
+    u8.set(bytes, at);
+    if (bytes.length !== length) return undefined;
     let count: number;
     try {
       count = this.wasm.decode(at, length, options.word, options.maxTargetNameLength, this.result);
     } catch (cause) {
       return this.recover(cause);
     }
-    return count === 0;
+    return count === 0 ? this.checkedViews.get(u8, at, length) : undefined;
   }
 
+  /** Decodes any bytes into raw fields and every problem found, in byte order. */
   decode(bytes: Uint8Array, options: ResolvedOptions): RawDecode {
     // A view into this codec's own memory would be detached if reserve() grows it.
     if (bytes.buffer === this.buffer) bytes = bytes.slice();

@@ -4,6 +4,7 @@
 // side holds, because it changes only after a native call succeeded.
 import * as L from './generated/layout.js';
 import { sharedCodec } from './codec.js';
+import { PeerTargetNameError } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import type { Bridge } from './bridge.js';
@@ -77,10 +78,26 @@ function compilePolicy(policy: TargetNamePolicy): (peer: RegistryPeer) => string
   };
 }
 
-/** The caller's spelling of a peer, for the fast lookup. */
-function spelling(peer: PeerInput): string {
-  return typeof peer === 'string' ? peer : `${peer.address}|${peer.port}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
+/**
+ * An object peer found by its address text and port alone: no scope id, no flow info (what Node's
+ * rinfo is). Such peers are looked up without building a string (byObject); every other spelling
+ * goes through spelling().
+ */
+function isPlainObject(peer: PeerInput | null | undefined): peer is PeerObject {
+  return typeof peer === 'object' && peer !== null && peer.scopeId === undefined && peer.flowInfo === undefined;
 }
+
+/** The caller's spelling of a peer (text as is; an object with a scope id or flow info as a string). */
+function spelling(peer: PeerInput): string {
+  if (typeof peer === 'string') return peer;
+  if (typeof peer !== 'object' || peer === null) return '';
+  return `${peer.address}|${peer.port}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
+}
+
+/** One key, or several: what a slot is indexed under in one of the lookup maps. */
+type Keys = string | string[] | undefined;
+const withKey = (keys: Keys, key: string): Keys => (keys === undefined ? key : Array.isArray(keys) ? [...keys, key] : [keys, key]);
+const keyList = (keys: Keys): readonly string[] => (keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]);
 
 /**
  * The map key of a sockaddr (the codec's bytes at `at`): one registration per key. IPv4: family,
@@ -97,6 +114,13 @@ function addressKey(b: Uint8Array, at: number): AddressKey {
 }
 
 type AddressKey = string | number;
+
+/** The port inside an addressKey(). */
+function portOfKey(key: AddressKey): number {
+  if (typeof key === 'number') return Math.floor(key / 0x1_0000_0000);
+  const swapped = key.charCodeAt(0); // sin6_port's big-endian bytes, read little-endian
+  return ((swapped & 0xff) << 8) | (swapped >>> 8);
+}
 
 /**
  * The 16 address bytes at `at` as formatIPv6 writes them (RFC 5952: lower case, no leading zeros,
@@ -166,16 +190,26 @@ export class PeerRegistry {
   private readonly fixedOrTemplate: boolean;
   /** The peer registerObject() hands a fixed or template policy (reused: it keeps no reference). */
   private readonly guess: RegistryPeer = { family: 'ipv4', address: '', port: 0, scopeId: 0 };
-  /** Every spelling seen for a held peer → its slot. */
+  /** Every text spelling, and object with a scope id or flow info, seen for a held peer → its slot. */
   private readonly bySpelling = new Map<string, number>();
+  /**
+   * Plain object peers (isPlainObject: an rinfo) seen for a held peer: address text → its slot, or,
+   * where several ports share that text (clients behind one NAT, or all on loopback), port → slot.
+   * Same text and port always make the same sockaddr, so a miss here is definite.
+   */
+  private readonly byObject = new Map<string, number | Map<number, number>>();
   /** The sockaddr's bytes (as a string) → slot: two spellings of one peer are one registration. */
   private readonly byAddress = new Map<AddressKey, number>();
   // Slots: an LRU list in typed arrays, so touching a known peer allocates nothing.
   private prev: Int32Array;
   private next: Int32Array;
+  /** Each slot's port (byObject's single-slot entries are checked against it). */
+  private ports: Int32Array;
   private peers: (PeerInput | undefined)[] = [];
   private addressKeys: AddressKey[] = [];
-  private spellings: (string | string[])[] = [];
+  /** Per slot: its keys in bySpelling, and its address texts in byObject. */
+  private spellings: Keys[] = [];
+  private objectTexts: Keys[] = [];
   private free: number[] = [];
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
@@ -199,6 +233,7 @@ export class PeerRegistry {
     const initial = Math.min(maxPeers + 1, 1024);
     this.prev = new Int32Array(initial);
     this.next = new Int32Array(initial);
+    this.ports = new Int32Array(initial);
   }
 
   get size(): number {
@@ -211,7 +246,7 @@ export class PeerRegistry {
 
   /** True if the peer is held (does not count as a use). */
   has(peer: PeerInput): boolean {
-    if (this.bySpelling.has(spelling(peer))) return true;
+    if (this.find(peer) !== undefined) return true;
     try {
       return this.byAddress.has(this.canonical(peer).key);
     } catch {
@@ -234,23 +269,43 @@ export class PeerRegistry {
    * true; otherwise does nothing and returns false (no native call, never throws).
    */
   reuse(peer: PeerInput): boolean {
-    const spelled = spelling(peer);
-    const slot = this.bySpelling.get(spelled);
-    if (slot === undefined) {
-      // For registerNew() right after (ensure(), DgramGuard): the same string again, hash and all.
-      this.missed = peer;
-      this.missedSpelling = spelled;
-      return false;
+    let slot: number | undefined;
+    if (typeof peer === 'string') {
+      slot = this.bySpelling.get(peer);
+    } else if (isPlainObject(peer)) {
+      slot = this.objectSlot(peer.address, peer.port);
+    } else {
+      const spelled = spelling(peer);
+      slot = this.bySpelling.get(spelled);
+      if (slot === undefined) {
+        // For registerNew() right after (ensure(), DgramGuard): the same string again, hash and all.
+        this.missed = peer;
+        this.missedSpelling = spelled;
+      }
     }
+    if (slot === undefined) return false;
     this.touch(slot);
     this.reusedCount++;
     return true;
   }
 
+  /** The slot the peer is held under in this spelling, if any (no side effects). */
+  private find(peer: PeerInput): number | undefined {
+    return isPlainObject(peer) ? this.objectSlot(peer.address, peer.port) : this.bySpelling.get(spelling(peer));
+  }
+
+  /** byObject's slot for a plain object peer's address text and port, if any. */
+  private objectSlot(address: unknown, port: unknown): number | undefined {
+    const entry = this.byObject.get(address as string);
+    if (entry === undefined) return undefined;
+    if (typeof entry === 'number') return this.ports[entry] === port ? entry : undefined;
+    return entry.get(port as number);
+  }
+
   /** ensure() for many peers; new ones are encoded together in one codec call. */
   ensureMany(peers: readonly PeerInput[]): EnsureManyResult {
     const result: EnsureManyResult = { registered: 0, reused: 0, failures: [] };
-    const fresh: { index: number; peer: PeerInput; spelled: string; address: ReturnType<PeerRegistry['canonical']> }[] = [];
+    const fresh: { index: number; peer: PeerInput; address: ReturnType<PeerRegistry['canonical']> }[] = [];
     const inputs: PeerTargetNameInput[] = [];
     const seen = new Map<AddressKey, number>();
     for (let i = 0; i < peers.length; i++) {
@@ -259,7 +314,6 @@ export class PeerRegistry {
         result.reused++;
         continue;
       }
-      const spelled = spelling(peer);
       let address;
       try {
         address = this.canonical(peer);
@@ -271,20 +325,20 @@ export class PeerRegistry {
       const held = this.byAddress.get(address.key);
       if (held !== undefined || seen.has(address.key)) {
         // Another spelling of a held peer, or a repeat within this batch.
-        if (held !== undefined) this.alias(held, spelled);
+        if (held !== undefined) this.index(held, peer, undefined);
         this.reusedCount++;
         result.reused++;
         continue;
       }
       seen.set(address.key, i);
-      fresh.push({ index: i, peer, spelled, address });
+      fresh.push({ index: i, peer, address });
       inputs.push({ protocol: this.protocol, peer, targetName: this.nameFor(address.peer) });
     }
     if (inputs.length === 0) return result;
     const batch = sharedCodec().encodeMany(inputs, this.options);
     const errors = new Map(batch.failures.map((f) => [f.index, f.error] as const));
     for (let k = 0; k < fresh.length; k++) {
-      const { index, peer, spelled, address } = fresh[k];
+      const { index, peer, address } = fresh[k];
       const encodeError = errors.get(k);
       try {
         if (encodeError) throw encodeError;
@@ -295,7 +349,7 @@ export class PeerRegistry {
         result.failures.push({ index, peer, error: error as Error });
         continue;
       }
-      this.insert(peer, spelled, address.key);
+      this.insert(peer, undefined, address.key);
       result.registered++;
     }
     result.failures.sort((a, b) => a.index - b.index);
@@ -304,7 +358,7 @@ export class PeerRegistry {
 
   /** Deletes the peer's registration natively; false if it was not held. */
   forget(peer: PeerInput): boolean {
-    let slot = this.bySpelling.get(spelling(peer));
+    let slot = this.find(peer);
     if (slot === undefined) slot = this.byAddress.get(this.canonical(peer).key);
     if (slot === undefined) return false;
     this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
@@ -340,13 +394,14 @@ export class PeerRegistry {
       this.missed = undefined;
     }
     if (this.fixedOrTemplate && typeof peer === 'object' && peer !== null) {
-      const done = this.registerObject(peer, spelled ?? spelling(peer));
+      const done = this.registerObject(peer, spelled);
       if (done !== undefined) return done;
     }
-    return this.register(peer);
+    return this.register(peer, spelled);
   }
 
-  private register(peer: PeerInput): boolean {
+  /** `spelled`: the peer's spelling() if the caller has it already, else undefined (made if needed). */
+  private register(peer: PeerInput, spelled: string | undefined): boolean {
     let address;
     try {
       address = this.canonical(peer);
@@ -354,10 +409,9 @@ export class PeerRegistry {
       this.counts.failed++;
       throw error;
     }
-    const spelled = spelling(peer);
     const held = this.byAddress.get(address.key);
     if (held !== undefined) {
-      this.alias(held, spelled);
+      this.index(held, peer, spelled);
       this.touch(held);
       this.reusedCount++;
       return false;
@@ -381,7 +435,7 @@ export class PeerRegistry {
    * nothing, when it cannot vouch for the name (the address is spelled another way, or the
    * encoding failed): register() then takes the long way and names any error.
    */
-  private registerObject(peer: PeerObject, spelled: string): boolean | undefined {
+  private registerObject(peer: PeerObject, spelled: string | undefined): boolean | undefined {
     const address = peer.address;
     if (typeof address !== 'string') return undefined;
     const v6 = address.includes(':');
@@ -411,7 +465,7 @@ export class PeerRegistry {
     const key = addressKey(record, at);
     const held = this.byAddress.get(key);
     if (held !== undefined) {
-      this.alias(held, spelled);
+      this.index(held, peer, spelled);
       this.touch(held);
       this.reusedCount++;
       return false;
@@ -430,6 +484,12 @@ export class PeerRegistry {
   private canonical(peer: PeerInput): { key: AddressKey; peer: RegistryPeer; text: string } {
     const storage = sharedCodec().encodePeer(peer, this.options);
     const family = storage[0] | (storage[1] << 8);
+    if (family !== L.AF_INET && family !== L.AF_INET6) {
+      // Only a stream socket's codec lets an absent peer through (PeerAddress all zero).
+      throw new PeerTargetNameError('WSAEINVAL', 'peer',
+        `a PeerRegistry keys its registrations by peer address, and ${String(peer)} has none ` +
+        '(for a stream socket without a peer address, call bridge.setPeerTargetName directly)', { value: peer });
+    }
     const port = (storage[2] << 8) | storage[3];
     const v6 = family === L.AF_INET6;
     const key = addressKey(storage, 0);
@@ -439,19 +499,20 @@ export class PeerRegistry {
     return { key, text, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
   }
 
-  private insert(peer: PeerInput, spelled: string, addressKey: AddressKey): void {
+  private insert(peer: PeerInput, spelled: string | undefined, addressKey: AddressKey): void {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.peers.length;
       if (slot >= this.prev.length) this.growSlots();
       this.peers.push(undefined);
       this.addressKeys.push('');
-      this.spellings.push('');
+      this.spellings.push(undefined);
+      this.objectTexts.push(undefined);
     }
     this.peers[slot] = peer;
     this.addressKeys[slot] = addressKey;
-    this.spellings[slot] = spelled;
-    this.bySpelling.set(spelled, slot);
+    this.ports[slot] = portOfKey(addressKey);
+    this.index(slot, peer, spelled);
     this.byAddress.set(addressKey, slot);
     this.linkHead(slot);
     this.counts.registered++;
@@ -473,31 +534,60 @@ export class PeerRegistry {
     }
   }
 
-  private alias(slot: number, spelled: string): void {
-    const known = this.spellings[slot];
-    this.spellings[slot] = Array.isArray(known) ? [...known, spelled] : [known, spelled];
-    this.bySpelling.set(spelled, slot);
+  /**
+   * Files the slot under the peer as the caller spelled it (a held peer's other spelling, or a new
+   * peer's first): a plain object by address text and port in byObject, anything else in bySpelling.
+   */
+  private index(slot: number, peer: PeerInput, spelled: string | undefined): void {
+    if (isPlainObject(peer)) {
+      const address = peer.address;
+      if (this.objectSlot(address, this.ports[slot]) === slot) return; // filed already
+      const entry = this.byObject.get(address);
+      if (entry === undefined) {
+        this.byObject.set(address, slot);
+      } else if (typeof entry === 'number') {
+        this.byObject.set(address, new Map([[this.ports[entry], entry], [this.ports[slot], slot]]));
+      } else {
+        entry.set(this.ports[slot], slot);
+      }
+      this.objectTexts[slot] = withKey(this.objectTexts[slot], address);
+      return;
+    }
+    const key = spelled ?? spelling(peer);
+    this.bySpelling.set(key, slot);
+    this.spellings[slot] = withKey(this.spellings[slot], key);
   }
 
   private remove(slot: number): void {
-    const spelled = this.spellings[slot];
-    for (const s of Array.isArray(spelled) ? spelled : [spelled]) this.bySpelling.delete(s);
+    for (const key of keyList(this.spellings[slot])) this.bySpelling.delete(key);
+    for (const address of keyList(this.objectTexts[slot])) {
+      const entry = this.byObject.get(address);
+      if (entry === slot) {
+        this.byObject.delete(address);
+      } else if (typeof entry === 'object') {
+        entry.delete(this.ports[slot]);
+        if (entry.size === 0) this.byObject.delete(address);
+      }
+    }
     this.byAddress.delete(this.addressKeys[slot]);
     this.unlink(slot);
     this.peers[slot] = undefined;
-    this.spellings[slot] = '';
+    this.spellings[slot] = undefined;
+    this.objectTexts[slot] = undefined;
     this.addressKeys[slot] = '';
     this.free.push(slot);
   }
 
   private growSlots(): void {
     const size = Math.min(this.maxPeers + 1, this.prev.length * 2);
-    const prev = new Int32Array(size);
-    const next = new Int32Array(size);
-    prev.set(this.prev);
-    next.set(this.next);
-    this.prev = prev;
-    this.next = next;
+    const grown = (from: Int32Array) => {
+      const to = new Int32Array(size);
+      to.set(from);
+      return to;
+    };
+    this.prev = grown(this.prev);
+    this.next = grown(this.next);
+    this.ports = grown(this.ports);
   }
 
   private touch(slot: number): void {

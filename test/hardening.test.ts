@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Codec } from '../host/codec.js';
+import { Codec, sharedCodec } from '../host/codec.js';
 import { resolveOptions } from '../host/options.js';
 import { encodePeerTargetName, encodePeerTargetNames, PeerTargetNameError } from '../host/index.js';
 import { openBridge, WinsockError, type Bridge } from '../host/bridge.js';
@@ -120,6 +120,33 @@ describe('native safety', () => {
     }
     expect(passed).toBeGreaterThan(1000);
     expect(refused).toBeGreaterThan(500);
+  });
+
+  it('bytes are checked in a copy and that copy is what native code receives, also after the codec\'s memory grew', () => {
+    const fd = fdOf(udp);
+    const record = (i: number) => encodePeerTargetName({ protocol: 1, peer: `192.0.2.${1 + i}:${500 + i}`, targetName: `host/grow-${i}.example` });
+    const sent = (i: number, target: Uint8Array | PeerTargetNameInput) => {
+      bridge.setPeerTargetName(fd, target);
+      return Buffer.from(native.lastBytes()).equals(Buffer.from(record(i)));
+    };
+    const input = (i: number): PeerTargetNameInput => ({ protocol: 1, peer: `192.0.2.${1 + i}:${500 + i}`, targetName: `host/grow-${i}.example` });
+    const caller = record(0);
+    expect(sent(0, caller)).toBe(true);
+    expect(sent(1, input(1))).toBe(true);
+    // The caller's buffer changing afterwards changes nothing that was passed: native got a copy.
+    caller[8] = 0xff;
+    expect(Buffer.from(native.lastBytes()).equals(Buffer.from(record(1)))).toBe(true);
+    expect(() => bridge.setPeerTargetName(fd, caller)).toThrow(PeerTargetNameError);
+    // Names of 32,767 units make the shared codec grow its memory: views made before are detached.
+    const before = wasmBytes(sharedCodec());
+    encodePeerTargetNames(Array.from({ length: 64 }, (_, i) => ({ protocol: 1, peer: `10.0.0.${1 + i}:1`, targetName: 'g'.repeat(32767) })), { maxTargetNameLength: 32767 });
+    expect(wasmBytes(sharedCodec())).toBeGreaterThan(before);
+    const calls = native.callCount();
+    for (let i = 2; i < 6; i++) {
+      expect(sent(i, record(i))).toBe(true);
+      expect(sent(i, input(i))).toBe(true);
+    }
+    expect(Number(native.callCount()) - Number(calls)).toBe(8);
   });
 
   it('a thousand concurrent async calls each report their own last error', async () => {

@@ -27,6 +27,36 @@ describe('recovery', () => {
     expect(codec.encode(input, DEFAULT_OPTIONS)).toEqual(encodePeerTargetName(input));
   });
 
+  it('after a trap, the views the bridge is handed are of the new instance\'s memory', () => {
+    const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
+    let trap = false;
+    const exports: CodecExports = {
+      memory: real.memory,
+      heap_base: () => real.heap_base(),
+      encode_peer: (...a) => real.encode_peer(...a),
+      decode: (...a) => real.decode(...a),
+      encode_batch: (input, count, out, status, options, max, columns, base) =>
+        real.encode_batch(trap ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
+    };
+    const codec = new Codec(exports);
+    const expected = encodePeerTargetName(input);
+    // Views made, and cached, over the first instance's memory.
+    const first = codec.encodeInPlace(input, DEFAULT_OPTIONS);
+    expect(first.buffer).toBe(real.memory.buffer);
+    expect(codec.checkedCopy(expected, DEFAULT_OPTIONS)?.buffer).toBe(real.memory.buffer);
+    trap = true;
+    expect(() => codec.encodeInPlace(input, DEFAULT_OPTIONS)).toThrow(CodecFaultError);
+    // The old memory is still alive (not detached), so a stale view would silently pass old bytes.
+    real.memory.buffer.slice(0); // still readable
+    const again = codec.encodeInPlace(input, DEFAULT_OPTIONS);
+    expect(again.buffer).not.toBe(real.memory.buffer);
+    expect(Buffer.from(again).equals(Buffer.from(expected))).toBe(true);
+    const checked = codec.checkedCopy(expected, DEFAULT_OPTIONS);
+    expect(checked?.buffer).not.toBe(real.memory.buffer);
+    expect(checked?.buffer).toBe(again.buffer);
+    expect(Buffer.from(checked!).equals(Buffer.from(expected))).toBe(true);
+  });
+
   it('asking for more memory than the limit is WSAENOBUFS, and the next call works', () => {
     const codec = new Codec();
     let error: unknown;

@@ -201,6 +201,59 @@ describe('PeerRegistry', () => {
     expect(registry.size).toBe(3);
   });
 
+  it('many ports behind one address (a NAT, or loopback): each its own registration, by object or text, through eviction', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/{port}', maxPeers: 100 });
+    const at = (port: number) => ({ address: '198.51.100.7', family: 'IPv4', port, size: 4 });
+    for (let port = 1; port <= 300; port++) expect(registry.ensure(at(port))).toBe(true);
+    expect(native.peerCount(fd)).toBe(100);
+    expect(registry.stats).toMatchObject({ size: 100, registered: 300, evicted: 200 });
+    // The 100 most recent are held under both spellings; the rest come back as new registrations.
+    expect(registry.ensure(at(300))).toBe(false);
+    expect(registry.ensure('198.51.100.7:250')).toBe(false);
+    expect(registry.has(at(201))).toBe(true);
+    expect(registry.has(at(200))).toBe(false);
+    expect(registry.ensure(at(5))).toBe(true);
+    expect(native.lookup(fd, storageOf('198.51.100.7:5'))?.name).toBe('host/5');
+    expect(registry.has(at(201))).toBe(false); // the least recently used made room for port 5
+    expect(native.peerCount(fd)).toBe(100);
+    // A scope id or flow info given is another spelling of the same sockaddr.
+    const v6 = new PeerRegistry({ bridge, socket: fd, targetName: 'host/v6' });
+    expect(v6.ensure({ address: 'fe80::1', port: 9 })).toBe(true);
+    expect(v6.ensure({ address: 'fe80::1', port: 9, scopeId: 0 })).toBe(false);
+    expect(v6.ensure({ address: 'fe80::1', port: 9, flowInfo: 0 })).toBe(false);
+    expect(v6.ensure({ address: 'fe80::1', port: 10 })).toBe(true);
+    expect(v6.forget({ address: 'fe80::1', port: 9, scopeId: 0 })).toBe(true);
+    expect(v6.has({ address: 'fe80::1', port: 9 })).toBe(false);
+    expect(v6.has({ address: 'fe80::1', port: 10 })).toBe(true);
+    expect(v6.stats).toMatchObject({ size: 1, registered: 2, reused: 2, forgotten: 1 });
+    v6.clear();
+    registry.clear();
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('an absent peer is a typed error on dgram and stream registries alike, never a crash', () => {
+    const dgramRegistry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    const streamRegistry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x', socketType: 'stream' });
+    for (const registry of [dgramRegistry, streamRegistry]) {
+      for (const peer of [null, undefined]) {
+        let error: unknown;
+        try {
+          registry.ensure(peer as unknown as string);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, String(peer)).toBeInstanceOf(PeerTargetNameError);
+        expect(error).toMatchObject({ code: 'WSAEINVAL', errno: 10022, field: 'peer' });
+        // dgram: the codec's own rule (a peer is required); stream: the registry's (it keys by address).
+        expect((error as Error).message).toMatch(registry === dgramRegistry ? /needs a peer address/ : /keys its registrations by peer address/);
+        expect(registry.has(peer as unknown as string)).toBe(false);
+        expect(() => registry.forget(peer as unknown as string)).toThrow(PeerTargetNameError);
+      }
+      expect(registry.stats).toMatchObject({ size: 0, failed: 2 });
+    }
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
   it('clear() deletes every registration natively', () => {
     const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
     for (let i = 0; i < 20; i++) registry.ensure(peerN(i));
