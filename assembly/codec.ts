@@ -298,6 +298,55 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
   return problems;
 }
 
+/**
+ * True when [from, to) of buf holds only zeros (true for an empty range): sixteen bytes at a time,
+ * and one block that overlaps the last, never a read outside the range.
+ */
+function allZero(buf: usize, from: u32, to: u32): bool {
+  if (to <= from) return true;
+  if (to - from < 16) {
+    for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return false;
+    return true;
+  }
+  let i = from;
+  for (; i + 16 <= to; i += 16) if (v128.any_true(v128.load(buf + i))) return false;
+  return i == to || !v128.any_true(v128.load(buf + to - 16));
+}
+
+/**
+ * The bridge's check of bytes about to reach native code: 0 when decode() would find no problem in
+ * the len bytes at buf, else non-zero (decode() then names the problems). The same rules as
+ * decode(), in the same order, stopping at the first; nothing is written. Its verdict equals
+ * decode()'s on every input (test/rules.test.ts and the fuzzer check both on each buffer).
+ */
+export function check(buf: usize, len: u32, options: u32, maxUnits: u32): u32 {
+  if (len < SIZEOF_PEER_TARGET_NAME) return 1;
+  const stream = (options & OPT_SOCKET_MASK) == OPT_SOCKET_STREAM;
+  const protocol = load<u32>(buf + OFFSET_PROTOCOL);
+  if (protocol > PROTOCOL_MAX || load<u32>(buf + OFFSET_PADDING) != 0) return 1;
+  const peer = buf + OFFSET_PEER;
+  const family = <u32>load<u16>(peer);
+  let used: u32;
+  if (family == AF_INET) {
+    used = SIN_ZERO;
+  } else if (family == AF_INET6) {
+    used = SIZEOF_SOCKADDR_IN6;
+  } else if (family == 0 && stream) {
+    used = 0; // an all-zero PeerAddress
+  } else {
+    return 1;
+  }
+  if (family != 0 && !stream && unreachable(peer) != 0) return 1;
+  if (!allZero(buf, OFFSET_PEER + used, OFFSET_PEER + SIZE_SOCKADDR_STORAGE)) return 1;
+  const raw = load<u32>(buf + OFFSET_STRING_LENGTH);
+  const inBytes = unitFor((options >> OPT_UNIT_SHIFT) & 3, protocol) == LENGTH_UNIT_BYTES;
+  if (inBytes && (raw & 1) != 0) return 1;
+  const n: u64 = inBytes ? raw >> 1 : raw;
+  if (n == 0 || n > <u64>maxUnits || OFFSET_STRINGS + (n << 1) > <u64>len) return 1;
+  if (checkName(buf + OFFSET_STRINGS, <u32>n, maxUnits) != 0) return 1;
+  return allZero(buf, OFFSET_STRINGS + (<u32>n << 1), len) ? 0 : 1;
+}
+
 // ---- the other Secure Socket Extensions structs (assembly/security.ts) ----------------------
 export {
   encode_security_settings, encode_query_template, decode_security_settings, decode_query_info,

@@ -108,14 +108,16 @@ export class Bridge {
    */
   private checkedBytes(target: ArrayBufferView, options: ResolvedOptions, call: string): Uint8Array {
     const bytes = asBytes(target);
-    if (bytes.byteLength !== 0) {
-      // The lean check first; only a buffer with a problem is decoded in full, to name it.
-      const checked = this.codec.checkedCopy(bytes, options);
-      if (checked !== undefined) return checked;
-      if (bytes.byteLength !== 0) throw problemsOf(this.codec.decode(bytes, options), options)[0];
+    return this.codec.checkedCopy(bytes, options) ?? this.refuse(bytes, options, call);
+  }
+
+  /** The error for bytes that failed the lean check: decoded in full to name the problem. */
+  private refuse(bytes: Uint8Array, options: ResolvedOptions, call: string): never {
+    if (bytes.byteLength === 0) {
+      throw new PeerTargetNameError('WSAEFAULT', 'bytes',
+        `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
     }
-    throw new PeerTargetNameError('WSAEFAULT', 'bytes',
-      `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
+    throw problemsOf(this.codec.decode(bytes, options), options)[0];
   }
 
   private fail(call: string, socket: SocketHandle, peer: string | undefined): never {
@@ -134,7 +136,7 @@ export class Bridge {
     const handle = checkSocket(socket, call);
     const resolved = resolveOptions(options);
     // Either way the view is into WASM memory, and nothing runs between here and the call.
-    const input = isInput(target);
+    const input = !(target instanceof Uint8Array) && isInput(target);
     const bytes = input ? this.codec.encodeInPlace(target, resolved) : this.checkedBytes(target, resolved, call);
     const rc = this.native.setPeerTargetName(handle, bytes, bytes.byteLength, null, null);
     // The peer's text only for the error (making it on every call would cost more than the check).

@@ -644,8 +644,8 @@ export class Codec {
   }
 
   /**
-   * The bridge's check of caller bytes before they may reach native code, per call: the same check
-   * as decode(), without building the decoded fields. Returns the bytes to pass, or undefined when
+   * The bridge's check of caller bytes before they may reach native code, per call: the codec's
+   * check(), whose verdict is decode()'s, without building the decoded fields. Returns the bytes to pass, or undefined when
    * they have a problem. A buffer of up to DECODE_COPY_LIMIT bytes (every valid record, unless
    * padded with zeros beyond) is checked in a copy inside the codec's memory and that copy is
    * returned, valid until the next call on this codec: native code receives exactly the bytes that
@@ -653,21 +653,22 @@ export class Codec {
    */
   checkedCopy(bytes: Uint8Array, options: ResolvedOptions): Uint8Array | undefined {
     const length = bytes.length;
+    if (length === 0) return undefined; // empty, or detached (set() would throw)
     if (length > DECODE_COPY_LIMIT) return this.decode(bytes, options).problems.length === 0 ? bytes : undefined;
-    // (A view into this memory is copied correctly by set(); if reserve() had to grow the memory,
-    // such a view is detached now, its length 0: refused below.)
     this.reserve(length + 8);
+    // A view into this memory is copied correctly by set(), unless reserve() just grew the memory
+    // and so detached it.
+    if (bytes.length !== length) return undefined;
     const at = this.workStart;
     const u8 = this.u8;
     u8.set(bytes, at);
-    if (bytes.length !== length) return undefined;
-    let count: number;
+    let verdict: number;
     try {
-      count = this.wasm.decode(at, length, options.word, options.maxTargetNameLength, this.result);
+      verdict = this.wasm.check(at, length, options.word, options.maxTargetNameLength);
     } catch (cause) {
       return this.recover(cause);
     }
-    return count === 0 ? this.checkedViews.get(u8, at, length) : undefined;
+    return verdict === 0 ? this.checkedViews.get(u8, at, length) : undefined;
   }
 
   /** Decodes any bytes into raw fields and every problem found, in byte order. */

@@ -9,6 +9,8 @@ export interface CodecExports {
   encode_batch(input: number, count: number, out: number, status: number, options: number, maxUnits: number, columns: number, base: number): number;
   encode_peer(input: number, out: number, options: number, status: number): number;
   decode(buf: number, len: number, options: number, maxUnits: number, result: number): number;
+  /** 0 when decode() would find no problem, else non-zero; writes nothing. */
+  check(buf: number, len: number, options: number, maxUnits: number): number;
 }
 
 function base64Bytes(text: string): Uint8Array<ArrayBuffer> {

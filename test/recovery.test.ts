@@ -18,6 +18,7 @@ describe('recovery', () => {
       heap_base: () => real.heap_base(),
       encode_peer: (...a) => real.encode_peer(...a),
       decode: (...a) => real.decode(...a),
+      check: (...a) => real.check(...a),
       encode_batch: (input, count, out, status, options, max, columns, base) =>
         real.encode_batch(trapsLeft-- > 0 ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
     };
@@ -35,6 +36,7 @@ describe('recovery', () => {
       heap_base: () => real.heap_base(),
       encode_peer: (...a) => real.encode_peer(...a),
       decode: (...a) => real.decode(...a),
+      check: (...a) => real.check(...a),
       encode_batch: (input, count, out, status, options, max, columns, base) =>
         real.encode_batch(trap ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
     };

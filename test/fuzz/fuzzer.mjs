@@ -5,8 +5,8 @@
 // Properties, checked on every case:
 // - nothing throws but PeerTargetNameError, and every one names a Winsock code and a field;
 // - no case takes longer than HANG_MS (a hang or a pathological input);
-// - validate and decode agree; every accepted buffer re-encodes to itself (see canonical() for the
-//   two documented length variations);
+// - validate, decode and the bridge's check (the codec's check() export) agree; every accepted
+//   buffer re-encodes to itself (see sameRecord() for the two documented length variations);
 // - an encoded record is 144 + 2n bytes and decodes back to its input;
 // - the WebAssembly module stays usable: a probe encode is checked every PROBE_EVERY cases.
 //
@@ -15,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as P from '../../dist/host/index.js';
+import { sharedCodec } from '../../dist/host/codec.js';
+import { resolveOptions } from '../../dist/host/options.js';
 
 const HANG_MS = 1000;
 const PROBE_EVERY = 1000;
@@ -177,7 +179,24 @@ function reencodeInput(decoded) {
   return { protocol: decoded.protocol, peer, targetName: decoded.targetName };
 }
 
-/** One buffer case: decode and validate agree; an accepted buffer re-encodes to itself. */
+/**
+ * The bridge's check (the codec's check(), on a copy) accepts exactly what validate accepts, and
+ * the copy it hands on holds the same bytes.
+ */
+function bridgeCheckAgrees(bytes, options, ok) {
+  let resolved;
+  try {
+    resolved = resolveOptions(options);
+  } catch {
+    return undefined; // bad options: the bridge refuses them before any check
+  }
+  const copy = sharedCodec().checkedCopy(bytes, resolved);
+  if ((copy !== undefined) !== ok) return `the bridge's check says ${copy !== undefined ? 'valid' : 'invalid'}, validate says ${ok ? 'valid' : 'invalid'}`;
+  if (copy !== undefined && !sameRecord(bytes, copy)) return 'the bridge\'s checked copy differs from the bytes';
+  return undefined;
+}
+
+/** One buffer case: decode, validate and the bridge's check agree; an accepted buffer re-encodes to itself. */
 function bufferCase(bytes, options) {
   let validation;
   try {
@@ -185,6 +204,8 @@ function bufferCase(bytes, options) {
   } catch (error) {
     return checkError(error, 'validate') ?? (options ? undefined : 'validate threw for bytes without bad options');
   }
+  const disagreement = bridgeCheckAgrees(bytes, options, validation.ok);
+  if (disagreement) return disagreement;
   let decoded;
   try {
     decoded = P.decodePeerTargetName(bytes, options);
