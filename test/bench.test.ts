@@ -35,7 +35,11 @@ interface Report {
   cases: Case[];
   conformance: { ok: boolean }[];
   scaling: { peers: number; nsPerPeer: { median: number } }[];
-  memory: { operations: number; growth: { rss: number; wasm: number } };
+  memory: {
+    operations: number;
+    growth: { rss: number; wasm: number; held: number; heapUsed: number; external: number };
+    rss: { samples: number[]; min: number; max: number; firstHalfMedian: number; secondHalfMedian: number };
+  };
   ratios: Record<string, number | null>;
   targets: Record<string, { value: number | null; target: number; comparison: string; met: boolean | null }>;
 }
@@ -133,6 +137,14 @@ describe('bench --quick', () => {
     expect(report.memory.operations).toBeGreaterThanOrEqual(1_000_000);
     expect(typeof report.memory.growth.rss).toBe('number');
     expect(report.memory.growth.wasm).toBe(0);
+    // The target's figure is the memory held: heap used plus external, after a full GC.
+    expect(report.memory.growth.held).toBe(report.memory.growth.heapUsed + report.memory.growth.external);
+    expect(report.ratios.memory_growth_bytes).toBe(report.memory.growth.held);
+    // RSS is sampled through the run, and reported with its spread.
+    expect(report.memory.rss.samples).toHaveLength(20);
+    expect(report.memory.rss.min).toBe(Math.min(...report.memory.rss.samples));
+    expect(report.memory.rss.max).toBe(Math.max(...report.memory.rss.samples));
+    expect(stdout).toMatch(/held \(heap used \+ external\)/);
   });
 
   it('has exactly the target ratios, each with a verdict that matches its value', () => {

@@ -34,7 +34,8 @@ export interface ReportCase {
   opsPerSecond: number | null;
 }
 
-interface MemorySample { rss: number; heapUsed: number; external: number; wasm: number }
+/** One reading after a full GC; `held` = heapUsed + external (external counts the WebAssembly memory). */
+interface MemorySample { rss: number; heapUsed: number; external: number; wasm: number; held: number }
 
 export interface BenchReport {
   package: { name: string; version: string };
@@ -53,6 +54,8 @@ export interface BenchReport {
     before: MemorySample;
     after: MemorySample;
     growth: MemorySample;
+    /** RSS after a full GC at every twentieth of the run. */
+    rss: Stats & { samples: number[]; firstHalfMedian: number; secondHalfMedian: number };
   };
   ratios: Record<RatioKey, number | null>;
   targets: Record<RatioKey, TargetResult>;
@@ -129,8 +132,11 @@ export function renderTable(r: BenchReport): string {
   }
   const m = r.memory;
   lines.push('', `Memory — ${m.what}, after ${m.warmupOperations.toLocaleString('en-US')} warm-up records, GC before each reading`);
-  lines.push(`  RSS ${mib(m.before.rss)} → ${mib(m.after.rss)} (${m.growth.rss >= 0 ? '+' : ''}${m.growth.rss} B); ` +
-    `heap used ${m.growth.heapUsed >= 0 ? '+' : ''}${m.growth.heapUsed} B; WebAssembly memory ${mib(m.before.wasm)} → ${mib(m.after.wasm)}`);
+  const signed = (bytes: number) => `${bytes >= 0 ? '+' : ''}${bytes} B`;
+  lines.push(`  held (heap used + external) ${mib(m.before.held)} → ${mib(m.after.held)} (${signed(m.growth.held)}): ` +
+    `heap used ${signed(m.growth.heapUsed)}, external ${signed(m.growth.external)}; WebAssembly memory ${mib(m.before.wasm)} → ${mib(m.after.wasm)}`);
+  lines.push(`  RSS ${mib(m.before.rss)} → ${mib(m.after.rss)} (${signed(m.growth.rss)}); ${m.rss.samples.length} readings during the run: ` +
+    `${mib(m.rss.min)} to ${mib(m.rss.max)}, median of the first half ${mib(m.rss.firstHalfMedian)}, of the second ${mib(m.rss.secondHalfMedian)}`);
   lines.push('', 'Targets (ratios from this run; medians)');
   for (const key of RATIO_KEYS) lines.push(`  ${formatTarget(key, r.targets[key])}`);
   for (const note of r.notes) lines.push(`note: ${note}`);
