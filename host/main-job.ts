@@ -273,7 +273,7 @@ export interface BenchOptions {
   rounds?: number;
   /** Length of a throughput round (ms, default 500). */
   roundMs?: number;
-  /** New peers per first-contact round, probed one after the other (default 200). */
+  /** New peers per mode and first-contact round, probed one at a time, on and off in turn (default 200). */
   newPeers?: number;
   /** First-contact rounds per mode (default 3). */
   latencyRounds?: number;
@@ -380,23 +380,28 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
         serverUtilization: busy.utilization, capacity: r.received / (busy.active / 1000),
       });
     }
-    // First contact: a new set of peers per round (sockets stay open, so no port comes back).
-    // One unrecorded round per mode first, the same for both: plain echo's first-contact code is
-    // the code every datagram takes, hot from the throughput rounds, while registration's (a lone
-    // new peer's path) has not run at all yet (the warm-up's peers arrived together, in batches).
-    for (const on of [true, false]) {
-      if (aborted()) break;
-      server.setRegistration(on);
-      const { first } = await crowd.open(clientFamilies(newPeers, families), targets);
-      await crowd.probe(first, first + newPeers, timeoutMs);
-    }
-    for (let i = 0; i < latencyRounds * 2 && !aborted(); i++) {
-      const on = i % 2 === 0;
-      server.setRegistration(on);
-      const { first } = await crowd.open(clientFamilies(newPeers, families), targets);
-      const rtts = (await crowd.probe(first, first + newPeers, timeoutMs)).filter((x) => x >= 0).map((x) => x / 1000);
-      (on ? onRtts : offRtts).push(...rtts);
-      record({ kind: 'first-contact', registration: on, value: median(rtts) });
+    // First contact: new peers (sockets stay open, so no port comes back), probed one at a time
+    // with registration switched on and off between them, in pairs of one family whose order
+    // alternates (on, off / off, on): whatever the machine does meanwhile (another tenant, a CPU
+    // waking from idle, which moved whole rounds by tens of µs when each round was one mode) falls
+    // on both modes alike. One unrecorded round first: plain echo's first-contact code is the code
+    // every datagram takes, hot from the throughput rounds, while registration's (a lone new
+    // peer's path) has not run yet (the warm-up's peers arrived together, in batches).
+    for (let round = 0; round <= latencyRounds && !aborted(); round++) {
+      const pairs = Array.from({ length: 2 * newPeers }, (_, i) => families[(i >> 1) % families.length]);
+      const { first } = await crowd.open(pairs, targets);
+      const rtts = { on: [] as number[], off: [] as number[] };
+      for (let k = 0; k < 2 * newPeers && !aborted(); k++) {
+        const on = (k & 1) === ((k >> 1) & 1); // pair k >> 1: on first when it is even
+        server.setRegistration(on);
+        const [rtt] = await crowd.probe(first + k, first + k + 1, timeoutMs);
+        if (rtt >= 0) (on ? rtts.on : rtts.off).push(rtt / 1000);
+      }
+      if (round === 0) continue;
+      onRtts.push(...rtts.on);
+      offRtts.push(...rtts.off);
+      record({ kind: 'first-contact', registration: true, value: median(rtts.on) });
+      record({ kind: 'first-contact', registration: false, value: median(rtts.off) });
     }
   } finally {
     await server.stop(backend.peerCount).catch(() => undefined);
@@ -601,8 +606,8 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
       timeoutMs: options.timeoutMs, library: options.library,
     };
     const limit = openFileLimit();
-    // --bench: 2 warm-up and 6 measured first-contact rounds of 200 new peers each.
-    const sockets = (options.peers ?? (values.bench ? 256 : DEFAULTS.peers)) + (values.bench ? 8 * 200 : 0) + 64;
+    // --bench: 1 warm-up and 3 measured first-contact rounds of 2 × 200 new peers each.
+    const sockets = (options.peers ?? (values.bench ? 256 : DEFAULTS.peers)) + (values.bench ? 4 * 2 * 200 : 0) + 64;
     if (limit !== undefined && sockets > limit) {
       throw new ServeUsageError(`--peers ${options.peers} needs about ${sockets} open files, over this process's limit of ${limit} (raise it with ulimit -n)`);
     }

@@ -503,7 +503,10 @@ describe('the main job on real sockets', () => {
     expect(b.throughput.met).toBe(b.throughput.costPercent < 10);
     expect(b.firstContact.target).toMatch(/under 50 µs at the median/);
     expect(b.firstContact.met).toBe(b.firstContact.addedMedianUs < 50);
+    // Both modes probed alike, peer by peer: 20 new peers each.
     expect(b.firstContact.on?.count).toBe(20);
+    expect(b.firstContact.off?.count).toBe(20);
+    expect(b.rounds.filter((r) => r.kind === 'first-contact').map((r) => r.registration)).toEqual([true, false]);
     const text = formatBench(b);
     expect(text).toMatch(/ratio on\/off +\d+\.\d{3}/);
     expect(text).toMatch(/target +registering costs under 10% of throughput when peers repeat: (MET|MISSED)/);
