@@ -8,38 +8,36 @@ import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 
 const input = { protocol: 'ipsec' as const, peer: '192.0.2.1:500', targetName: 'host/recovered.example' };
 
+/**
+ * A real instance's exports, except that encode_batch points the codec past the end of its memory
+ * (a real out-of-bounds trap) whenever trap() says so.
+ */
+function trapping(trap: () => boolean): { real: CodecExports; exports: CodecExports } {
+  const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
+  const exports: CodecExports = {
+    memory: real.memory,
+    heap_base: () => real.heap_base(),
+    encode_peer: (...a) => real.encode_peer(...a),
+    decode: (...a) => real.decode(...a),
+    check: (...a) => real.check(...a),
+    encode_batch: (at, count, out, status, options, max, columns, base) =>
+      real.encode_batch(trap() ? 0x7ffffff0 : at, count, out, status, options, max, columns, base),
+  };
+  return { real, exports };
+}
+
 describe('recovery', () => {
   it('a real trap (out-of-bounds access) becomes CodecFaultError, and the codec is re-created', () => {
-    const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
-    let trapsLeft = 1;
-    // The same exports, except that the first encode points the codec past the end of its memory.
-    const exports: CodecExports = {
-      memory: real.memory,
-      heap_base: () => real.heap_base(),
-      encode_peer: (...a) => real.encode_peer(...a),
-      decode: (...a) => real.decode(...a),
-      check: (...a) => real.check(...a),
-      encode_batch: (input, count, out, status, options, max, columns, base) =>
-        real.encode_batch(trapsLeft-- > 0 ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
-    };
-    const codec = new Codec(exports);
+    let trapsLeft = 1; // the first encode traps
+    const codec = new Codec(trapping(() => trapsLeft-- > 0).exports);
     expect(() => codec.encode(input, DEFAULT_OPTIONS)).toThrow(CodecFaultError);
     expect(() => codec.encode(input, DEFAULT_OPTIONS)).not.toThrow();
     expect(codec.encode(input, DEFAULT_OPTIONS)).toEqual(encodePeerTargetName(input));
   });
 
   it('after a trap, the views the bridge is handed are of the new instance\'s memory', () => {
-    const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
     let trap = false;
-    const exports: CodecExports = {
-      memory: real.memory,
-      heap_base: () => real.heap_base(),
-      encode_peer: (...a) => real.encode_peer(...a),
-      decode: (...a) => real.decode(...a),
-      check: (...a) => real.check(...a),
-      encode_batch: (input, count, out, status, options, max, columns, base) =>
-        real.encode_batch(trap ? 0x7ffffff0 : input, count, out, status, options, max, columns, base),
-    };
+    const { real, exports } = trapping(() => trap);
     const codec = new Codec(exports);
     const expected = encodePeerTargetName(input);
     // Views made, and cached, over the first instance's memory.
