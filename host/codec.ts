@@ -87,6 +87,14 @@ class ViewCache {
     this.last = view;
     return view;
   }
+
+  /** Lets go of every view (after a trap: they would keep the old instance's memory alive). */
+  clear(): void {
+    this.views.clear();
+    this.source = undefined;
+    this.last = undefined;
+    this.lastLength = -1;
+  }
 }
 
 /** Where one chunk's areas start in the work region. */
@@ -120,7 +128,8 @@ function outOfMemory(needed: number): PeerTargetNameError {
 // (v >>> 0) === v holds exactly for the integers 0 to 2^32 - 1 (and -0, which Number.isInteger accepts too).
 const isU32 = (v: unknown): v is number => typeof v === 'number' && (v >>> 0) === v;
 
-function familyFlag(family: unknown): number | undefined {
+/** The FLAG_FAMILY_* bit a peer object's `family` asks for: 0 when absent, undefined when it names no family. */
+export function familyFlag(family: unknown): number | undefined {
   switch (family) {
     case undefined: case null: return 0;
     case 'IPv4': case 'ipv4': case 4: case L.AF_INET: return L.FLAG_FAMILY_IPV4;
@@ -191,6 +200,7 @@ export class Codec {
     this.single = undefined;
     this.singleMax = -1;
     this.buffer = undefined;
+    for (const views of [this.recordViews, this.checkedViews, this.textViews]) views.clear();
     this.reserve(0);
   }
 

@@ -3,7 +3,7 @@
 // bound deletes the oldest registrations natively; the registry always mirrors what the native
 // side holds, because it changes only after a native call succeeded.
 import * as L from './generated/layout.js';
-import { sharedCodec } from './codec.js';
+import { familyFlag, sharedCodec } from './codec.js';
 import { PeerTargetNameError } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { formatIPv4, formatIPv6 } from './address.js';
@@ -87,11 +87,16 @@ function isPlainObject(peer: PeerInput | null | undefined): peer is PeerObject {
   return typeof peer === 'object' && peer !== null && peer.scopeId === undefined && peer.flowInfo === undefined;
 }
 
-/** The caller's spelling of a peer (text as is; an object with a scope id or flow info as a string). */
-function spelling(peer: PeerInput): string {
-  if (typeof peer === 'string') return peer;
-  if (typeof peer !== 'object' || peer === null) return '';
-  return `${peer.address}|${peer.port}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
+const isNumberOrAbsent = (v: unknown) => v === undefined || typeof v === 'number';
+
+/**
+ * The key of an object peer with a scope id or flow info, in bySpelling; undefined when its port,
+ * scope id or flow info is not a number (the codec refuses it, so it can never be held).
+ */
+function spelling(peer: PeerObject): string | undefined {
+  const { address, port, scopeId, flowInfo } = peer;
+  if (typeof address !== 'string' || typeof port !== 'number' || !isNumberOrAbsent(scopeId) || !isNumberOrAbsent(flowInfo)) return undefined;
+  return `${address}|${port}|${scopeId ?? ''}|${flowInfo ?? ''}`;
 }
 
 /** One key, or several: what a slot is indexed under in one of the lookup maps. */
@@ -190,7 +195,9 @@ export class PeerRegistry {
   private readonly fixedOrTemplate: boolean;
   /** The peer registerObject() hands a fixed or template policy (reused: it keeps no reference). */
   private readonly guess: RegistryPeer = { family: 'ipv4', address: '', port: 0, scopeId: 0 };
-  /** Every text spelling, and object with a scope id or flow info, seen for a held peer → its slot. */
+  /** Every text spelling seen for a held peer ('192.0.2.1:80', '[2001:db8::1]:500') → its slot. */
+  private readonly byText = new Map<string, number>();
+  /** Every object with a scope id or flow info seen for a held peer, as spelling() → its slot. */
   private readonly bySpelling = new Map<string, number>();
   /**
    * Plain object peers (isPlainObject: an rinfo) seen for a held peer: address text → its slot, or,
@@ -205,18 +212,21 @@ export class PeerRegistry {
   private next: Int32Array;
   /** Each slot's port (byObject's single-slot entries are checked against it). */
   private ports: Int32Array;
+  /** Each slot's FLAG_FAMILY_IPV4 or FLAG_FAMILY_IPV6 (an object's `family` is checked against it). */
+  private families: Int32Array;
   private peers: (PeerInput | undefined)[] = [];
   private addressKeys: AddressKey[] = [];
-  /** Per slot: its keys in bySpelling, and its address texts in byObject. */
+  /** Per slot: its keys in byText and bySpelling, and its address texts in byObject. */
+  private texts: Keys[] = [];
   private spellings: Keys[] = [];
   private objectTexts: Keys[] = [];
   private free: number[] = [];
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
   private counts = { registered: 0, evicted: 0, forgotten: 0, failed: 0 };
-  /** The peer the last reuse() did not find, and its spelling (registerNew() takes it over). */
+  /** The object peer the last reuse() did not find, and its spelling (registerNew() takes it over). */
   private missed: PeerInput | undefined;
-  private missedSpelling = '';
+  private missedSpelling: string | undefined;
   /** Kept apart from `counts`: bumped on the known-peer path, where a plain field is cheapest. */
   private reusedCount = 0;
 
@@ -234,6 +244,7 @@ export class PeerRegistry {
     this.prev = new Int32Array(initial);
     this.next = new Int32Array(initial);
     this.ports = new Int32Array(initial);
+    this.families = new Int32Array(initial);
   }
 
   get size(): number {
@@ -271,12 +282,12 @@ export class PeerRegistry {
   reuse(peer: PeerInput): boolean {
     let slot: number | undefined;
     if (typeof peer === 'string') {
-      slot = this.bySpelling.get(peer);
+      slot = this.byText.get(peer);
     } else if (isPlainObject(peer)) {
-      slot = this.objectSlot(peer.address, peer.port);
-    } else {
+      slot = this.objectSlot(peer);
+    } else if (typeof peer === 'object' && peer !== null) {
       const spelled = spelling(peer);
-      slot = this.bySpelling.get(spelled);
+      slot = this.spelledSlot(peer, spelled);
       if (slot === undefined) {
         // For registerNew() right after (ensure(), DgramGuard): the same string again, hash and all.
         this.missed = peer;
@@ -291,15 +302,36 @@ export class PeerRegistry {
 
   /** The slot the peer is held under in this spelling, if any (no side effects). */
   private find(peer: PeerInput): number | undefined {
-    return isPlainObject(peer) ? this.objectSlot(peer.address, peer.port) : this.bySpelling.get(spelling(peer));
+    if (typeof peer === 'string') return this.byText.get(peer);
+    if (isPlainObject(peer)) return this.objectSlot(peer);
+    if (typeof peer === 'object' && peer !== null) return this.spelledSlot(peer, spelling(peer));
+    return undefined;
   }
 
-  /** byObject's slot for a plain object peer's address text and port, if any. */
-  private objectSlot(address: unknown, port: unknown): number | undefined {
-    const entry = this.byObject.get(address as string);
+  /** byObject's slot for a plain object peer (its address text and port), if any. */
+  private objectSlot(peer: PeerObject): number | undefined {
+    const entry = this.byObject.get(peer.address);
     if (entry === undefined) return undefined;
-    if (typeof entry === 'number') return this.ports[entry] === port ? entry : undefined;
-    return entry.get(port as number);
+    const port = peer.port;
+    const slot = typeof entry === 'number' ? (this.ports[entry] === port ? entry : undefined) : entry.get(port);
+    return slot !== undefined && this.familyAgrees(peer, slot) ? slot : undefined;
+  }
+
+  private spelledSlot(peer: PeerObject, spelled: string | undefined): number | undefined {
+    const slot = spelled === undefined ? undefined : this.bySpelling.get(spelled);
+    return slot !== undefined && this.familyAgrees(peer, slot) ? slot : undefined;
+  }
+
+  /**
+   * An object's `family`, when given, names the held sockaddr's family (an IPv4 key is a number):
+   * one that contradicts its address is not found, so that the codec refuses it as it would a
+   * new peer's (WSAEAFNOSUPPORT), rather than the registry taking it for the peer.
+   */
+  private familyAgrees(peer: PeerObject, slot: number): boolean {
+    const family = peer.family;
+    // rinfo's own spellings first, without the general switch.
+    const flag = family === 'IPv4' ? L.FLAG_FAMILY_IPV4 : family === 'IPv6' ? L.FLAG_FAMILY_IPV6 : familyFlag(family);
+    return flag === 0 || flag === this.families[slot];
   }
 
   /** ensure() for many peers; new ones are encoded together in one codec call. */
@@ -389,7 +421,7 @@ export class PeerRegistry {
    */
   registerNew(peer: PeerInput): boolean {
     let spelled: string | undefined;
-    if (peer === this.missed) {
+    if (peer === this.missed && peer !== undefined) {
       spelled = this.missedSpelling;
       this.missed = undefined;
     }
@@ -503,15 +535,17 @@ export class PeerRegistry {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.peers.length;
-      if (slot >= this.prev.length) this.growSlots();
+      if (slot >= this.prev.length) this.growSlots(slot);
       this.peers.push(undefined);
       this.addressKeys.push('');
+      this.texts.push(undefined);
       this.spellings.push(undefined);
       this.objectTexts.push(undefined);
     }
     this.peers[slot] = peer;
     this.addressKeys[slot] = addressKey;
     this.ports[slot] = portOfKey(addressKey);
+    this.families[slot] = typeof addressKey === 'number' ? L.FLAG_FAMILY_IPV4 : L.FLAG_FAMILY_IPV6;
     this.index(slot, peer, spelled);
     this.byAddress.set(addressKey, slot);
     this.linkHead(slot);
@@ -536,12 +570,16 @@ export class PeerRegistry {
 
   /**
    * Files the slot under the peer as the caller spelled it (a held peer's other spelling, or a new
-   * peer's first): a plain object by address text and port in byObject, anything else in bySpelling.
+   * peer's first): text in byText, a plain object by address text and port in byObject, any other
+   * object in bySpelling. `spelled`: the object's spelling() if the caller has it already.
    */
   private index(slot: number, peer: PeerInput, spelled: string | undefined): void {
-    if (isPlainObject(peer)) {
+    if (typeof peer === 'string') {
+      this.byText.set(peer, slot);
+      this.texts[slot] = withKey(this.texts[slot], peer);
+    } else if (isPlainObject(peer)) {
       const address = peer.address;
-      if (this.objectSlot(address, this.ports[slot]) === slot) return; // filed already
+      if (this.objectSlot(peer) === slot) return; // filed already
       const entry = this.byObject.get(address);
       if (entry === undefined) {
         this.byObject.set(address, slot);
@@ -551,20 +589,22 @@ export class PeerRegistry {
         entry.set(this.ports[slot], slot);
       }
       this.objectTexts[slot] = withKey(this.objectTexts[slot], address);
-      return;
+    } else {
+      const key = spelled ?? spelling(peer as PeerObject);
+      if (key === undefined) return; // not reached: such a peer fails to encode
+      this.bySpelling.set(key, slot);
+      this.spellings[slot] = withKey(this.spellings[slot], key);
     }
-    const key = spelled ?? spelling(peer);
-    this.bySpelling.set(key, slot);
-    this.spellings[slot] = withKey(this.spellings[slot], key);
   }
 
   private remove(slot: number): void {
+    for (const key of keyList(this.texts[slot])) this.byText.delete(key);
     for (const key of keyList(this.spellings[slot])) this.bySpelling.delete(key);
     for (const address of keyList(this.objectTexts[slot])) {
       const entry = this.byObject.get(address);
       if (entry === slot) {
         this.byObject.delete(address);
-      } else if (typeof entry === 'object') {
+      } else if (typeof entry === 'object' && entry.get(this.ports[slot]) === slot) {
         entry.delete(this.ports[slot]);
         if (entry.size === 0) this.byObject.delete(address);
       }
@@ -572,14 +612,21 @@ export class PeerRegistry {
     this.byAddress.delete(this.addressKeys[slot]);
     this.unlink(slot);
     this.peers[slot] = undefined;
+    this.texts[slot] = undefined;
     this.spellings[slot] = undefined;
     this.objectTexts[slot] = undefined;
     this.addressKeys[slot] = '';
     this.free.push(slot);
   }
 
-  private growSlots(): void {
-    const size = Math.min(this.maxPeers + 1, this.prev.length * 2);
+  /**
+   * Room for slot `slot`: doubling, up to maxPeers + 1 (a new peer before the eviction it causes);
+   * past that only while evictions fail (the native side still holds the evictees, so the
+   * registry holds them too).
+   */
+  private growSlots(slot: number): void {
+    const doubled = this.prev.length * 2;
+    const size = slot < this.maxPeers + 1 ? Math.min(this.maxPeers + 1, doubled) : doubled;
     const grown = (from: Int32Array) => {
       const to = new Int32Array(size);
       to.set(from);
@@ -588,6 +635,7 @@ export class PeerRegistry {
     this.prev = grown(this.prev);
     this.next = grown(this.next);
     this.ports = grown(this.ports);
+    this.families = grown(this.families);
   }
 
   private touch(slot: number): void {

@@ -254,6 +254,72 @@ describe('PeerRegistry', () => {
     expect(native.peerCount(fd)).toBe(0);
   });
 
+  it('deletes that fail during eviction: the registry holds the evictees (as the native side does) until a delete succeeds', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x', maxPeers: 1 });
+    registry.ensure(peerN(1));
+    // Behind the registry's back: its eviction of peer 1 now fails (the native side has no such peer).
+    bridge.deletePeerTargetName(fd, peerN(1));
+    for (let i = 2; i <= 6; i++) expect(registry.ensure(peerN(i))).toBe(true);
+    expect(registry.size).toBe(6);
+    expect(registry.stats).toMatchObject({ registered: 6, evicted: 0, failed: 5 });
+    const recency = [];
+    for (const p of registry.peersByRecency()) if (recency.push(p) > 10) break; // a broken list would not end
+    expect(recency).toEqual([6, 5, 4, 3, 2, 1].map(peerN));
+    for (let i = 1; i <= 6; i++) expect(registry.has(peerN(i))).toBe(true);
+    expect(registry.ensure(peerN(4))).toBe(false);
+    // Once peer 1 can be deleted again, the next registration evicts down to the bound.
+    bridge.setPeerTargetName(fd, { protocol: 'ipsec', peer: peerN(1), targetName: 'host/x' });
+    expect(registry.ensure(peerN(7))).toBe(true);
+    expect(registry.size).toBe(1);
+    expect(native.peerCount(fd)).toBe(1);
+    expect(native.lookup(fd, storageOf(peerN(7)))?.name).toBe('host/x');
+    expect(registry.stats).toMatchObject({ registered: 7, evicted: 6 });
+  });
+
+  it('a text, an object and an object with a scope id or flow info are three spellings that never stand for each other', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    registry.ensure({ address: '2001:db8::1', port: 5, scopeId: 0 });
+    // The object's internal spelling, given as text, is no peer at all.
+    expect(registry.has('2001:db8::1|5|0|')).toBe(false);
+    expect(() => registry.ensure('2001:db8::1|5|0|')).toThrow(PeerTargetNameError);
+    expect(() => registry.forget('2001:db8::1|5|0|')).toThrow(PeerTargetNameError);
+    expect(registry.size).toBe(1);
+    // The same sockaddr in every other spelling is the one registration.
+    for (const same of ['[2001:db8::1]:5', { address: '2001:db8::1', port: 5 }, { address: '2001:DB8::1', port: 5, flowInfo: 0 }]) {
+      expect(registry.ensure(same)).toBe(false);
+    }
+    expect(registry.stats).toMatchObject({ size: 1, registered: 1, reused: 3 });
+  });
+
+  it('a known peer given with a port, scope id or family the codec refuses fails as a new one would', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    registry.ensure({ address: '192.0.2.5', port: 5, family: 'IPv4' });
+    registry.ensure({ address: 'fe80::5', port: 5, scopeId: 2 });
+    const refused: [unknown, string, string][] = [
+      [{ address: '192.0.2.5', port: '5' }, 'WSAEINVAL', 'peer.port'],
+      [{ address: '192.0.2.5', port: 5, family: 'IPv6' }, 'WSAEAFNOSUPPORT', 'peer.family'],
+      [{ address: '192.0.2.5', port: 5, family: 'IPX' }, 'WSAEAFNOSUPPORT', 'peer.family'],
+      [{ address: 'fe80::5', port: '5', scopeId: 2 }, 'WSAEINVAL', 'peer.port'],
+      [{ address: 'fe80::5', port: 5, scopeId: '2' }, 'WSAEINVAL', 'peer.scopeId'],
+      [{ address: 'fe80::5', port: 5, scopeId: 2, family: 'IPv4' }, 'WSAEAFNOSUPPORT', 'peer.family'],
+    ];
+    for (const [peer, code, field] of refused) {
+      let error: unknown;
+      try {
+        registry.ensure(peer as { address: string; port: number });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(peer)).toBeInstanceOf(PeerTargetNameError);
+      expect(error, JSON.stringify(peer)).toMatchObject({ code, field });
+      expect(registry.has(peer as { address: string; port: number })).toBe(false);
+    }
+    // Spelled as the codec takes them, they are the held peers.
+    expect(registry.ensure({ address: '192.0.2.5', port: 5, family: 4 })).toBe(false);
+    expect(registry.ensure({ address: 'fe80::5', port: 5, scopeId: 2, family: 'ipv6' })).toBe(false);
+    expect(registry.stats).toMatchObject({ size: 2, registered: 2, reused: 2, failed: refused.length });
+  });
+
   it('clear() deletes every registration natively', () => {
     const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
     for (let i = 0; i < 20; i++) registry.ensure(peerN(i));
