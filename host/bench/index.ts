@@ -259,79 +259,128 @@ function excluded(ctx: Context, section: string, workload: string | undefined, i
   ctx.cases.push({ section, workload, id, label, kind, status, note, opsPerRound: 0, rounds: [], nsPerOp: null, opsPerSecond: null });
 }
 
-function codecSection(ctx: Context, workload: Workload, images: Map<string, KernelImage>): void {
+/** One contender of the codec section: how to time it, and its records for the byte check. */
+interface CodecContender {
+  id: string;
+  label: string;
+  kind: ReportCase['kind'];
+  /** Records to compare with the package's, input by input; undefined: not available here (the note says why). */
+  records: (() => { count: number; record(i: number): Uint8Array | undefined }) | undefined;
+  note?: string;
+  timed: TimedCase;
+}
+
+/**
+ * The codec section's contenders. Their timed closures are made here, apart from the byte check:
+ * closures made in one function share its variables, and the check's reference records (100,000
+ * ArrayBuffers) and sample outputs (tens of MiB) must not stay alive, and weigh on the allocator
+ * and the collector, while the contenders are timed.
+ */
+function codecContenders(ctx: Context, workload: Workload, image: KernelImage): CodecContender[] {
   const { settings } = ctx;
   const inputs = workload.inputs;
-  const section = 'codec';
-  const w = workload.name;
-  const reference = inputs.map((input) => encodePeerTargetName(input));
-  const meta: Record<string, { label: string; kind: ReportCase['kind'] }> = {
-    batch: { label: 'this package, batch: encodePeerTargetNames', kind: 'package' },
-    single: { label: 'this package, one record per call: encodePeerTargetName', kind: 'package' },
-    ts: { label: `hand-written TypeScript, one region${workload.name === 'shared' ? ', names cached' : ''}`, kind: 'contender' },
-    'ts-single': { label: `hand-written TypeScript, one Uint8Array per record${workload.name === 'shared' ? ', names cached' : ''}`, kind: 'contender' },
-    koffi: { label: 'koffi.struct + koffi.encode (IP text parsed in JS)', kind: 'contender' },
-    c: { label: 'C reference -O3 -march=native (inputs in native memory)', kind: 'native' },
-  };
-  const cases: TimedCase[] = [];
-  const check = (id: string, count: number, recordOf: (i: number) => Uint8Array | undefined, make: () => TimedCase | undefined) => {
-    const bad = firstMismatch(reference, count, recordOf);
-    ctx.conformance.push({ section, workload: w, contender: id, checked: count, ok: bad < 0, firstMismatch: bad < 0 ? undefined : bad });
-    if (bad >= 0) {
-      excluded(ctx, section, w, id, meta[id].label, meta[id].kind, 'excluded', `bytes differ from the package's at input ${bad}: excluded`);
-      return;
-    }
-    const c = make();
-    if (c) cases.push(c);
-  };
-
-  const batch = encodePeerTargetNames(inputs);
-  check('batch', inputs.length, (i) => batch.record(i), () => ({ id: 'batch', ops: inputs.length, run: () => { sink = encodePeerTargetNames(inputs); } }));
+  const names = workload.name === 'shared' ? ', names cached' : '';
   const singles = inputs.slice(0, settings.singleOps);
-  check('single', singles.length, (i) => encodePeerTargetName(singles[i]), () => ({
-    id: 'single', ops: singles.length, run: () => {
-      let last: Uint8Array | undefined;
-      for (let i = 0; i < singles.length; i++) last = encodePeerTargetName(singles[i]);
-      sink = last;
-    },
-  }));
   const hand = new HandWrittenEncoder(workload.name === 'shared');
-  const handBatch = hand.encodeMany(inputs);
-  check('ts', inputs.length, (i) => handBatch.bytes.subarray(handBatch.offsets[i], handBatch.offsets[i] + handBatch.lengths[i]),
-    () => ({ id: 'ts', ops: inputs.length, run: () => { sink = hand.encodeMany(inputs); } }));
-  check('ts-single', singles.length, (i) => hand.encode(singles[i]), () => ({
-    id: 'ts-single', ops: singles.length, run: () => {
-      let last: Uint8Array | undefined;
-      for (let i = 0; i < singles.length; i++) last = hand.encode(singles[i]);
-      sink = last;
+  const list: CodecContender[] = [
+    {
+      id: 'batch', label: 'this package, batch: encodePeerTargetNames', kind: 'package',
+      records: () => { const b = encodePeerTargetNames(inputs); return { count: inputs.length, record: (i) => b.record(i) }; },
+      timed: { id: 'batch', ops: inputs.length, run: () => { sink = encodePeerTargetNames(inputs); } },
     },
-  }));
+    {
+      id: 'single', label: 'this package, one record per call: encodePeerTargetName', kind: 'package',
+      records: () => ({ count: singles.length, record: (i) => encodePeerTargetName(singles[i]) }),
+      timed: {
+        id: 'single', ops: singles.length, run: () => {
+          let last: Uint8Array | undefined;
+          for (let i = 0; i < singles.length; i++) last = encodePeerTargetName(singles[i]);
+          sink = last;
+        },
+      },
+    },
+    {
+      id: 'ts', label: `hand-written TypeScript, one region${names}`, kind: 'contender',
+      records: () => {
+        const b = hand.encodeMany(inputs);
+        return { count: inputs.length, record: (i) => b.bytes.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]) };
+      },
+      timed: { id: 'ts', ops: inputs.length, run: () => { sink = hand.encodeMany(inputs); } },
+    },
+    {
+      id: 'ts-single', label: `hand-written TypeScript, one Uint8Array per record${names}`, kind: 'contender',
+      records: () => ({ count: singles.length, record: (i) => hand.encode(singles[i]) }),
+      timed: {
+        id: 'ts-single', ops: singles.length, run: () => {
+          let last: Uint8Array | undefined;
+          for (let i = 0; i < singles.length; i++) last = hand.encode(singles[i]);
+          sink = last;
+        },
+      },
+    },
+  ];
+  const koffiLabel = 'koffi.struct + koffi.encode (IP text parsed in JS)';
   let koffi: KoffiStructEncoder | undefined;
+  let koffiNote: string | undefined;
   try {
     koffi = new KoffiStructEncoder();
   } catch (error) {
-    excluded(ctx, section, w, 'koffi', meta.koffi.label, 'contender', 'skipped', `koffi unavailable: ${(error as Error).message}`);
+    koffiNote = `koffi unavailable: ${(error as Error).message}`;
   }
-  if (koffi) {
-    const k = koffi;
-    const few = inputs.slice(0, settings.koffiOps);
-    const kb = k.encodeMany(few);
-    check('koffi', few.length, (i) => kb.bytes.subarray(kb.offsets[i], kb.offsets[i] + kb.lengths[i]),
-      () => ({ id: 'koffi', ops: few.length, run: () => { sink = k.encodeMany(few); } }));
-  }
+  const few = inputs.slice(0, settings.koffiOps);
+  const k = koffi;
+  list.push({
+    id: 'koffi', label: koffiLabel, kind: 'contender', note: koffiNote,
+    records: k && (() => { const b = k.encodeMany(few); return { count: few.length, record: (i) => b.bytes.subarray(b.offsets[i], b.offsets[i] + b.lengths[i]) }; }),
+    timed: { id: 'koffi', ops: few.length, run: () => { sink = k!.encodeMany(few); } },
+  });
   const c = ctx.c;
-  if ('unavailable' in c) {
-    excluded(ctx, section, w, 'c', meta.c.label, 'native', 'skipped', c.unavailable);
-  } else {
-    const image = images.get(w)!;
-    c.encodeBatch(image.native, image.input, image.count, image.out, image.status, DEFAULT_OPTIONS.word, DEFAULT_OPTIONS.maxTargetNameLength);
-    check('c', inputs.length, (i) => image.record(image.native, i), () => ({
-      id: 'c', ops: inputs.length, run: () => undefined,
-      timed: () => c.timeBatch(image.native, image.input, image.count, image.out, image.status, DEFAULT_OPTIONS.word, DEFAULT_OPTIONS.maxTargetNameLength, 1),
-    }));
-  }
-  record(ctx, section, w, meta, interleave(cases, settings.warmup, settings.rounds, (id) => ctx.progress.step(`codec ${w}: ${id}`)));
+  const cArgs = [image.native, image.input, image.count, image.out, image.status, DEFAULT_OPTIONS.word, DEFAULT_OPTIONS.maxTargetNameLength] as const;
+  list.push({
+    id: 'c', label: 'C reference -O3 -march=native (inputs in native memory)', kind: 'native',
+    note: 'unavailable' in c ? c.unavailable : undefined,
+    records: 'unavailable' in c ? undefined : () => {
+      c.encodeBatch(...cArgs);
+      return { count: inputs.length, record: (i) => image.record(image.native, i) };
+    },
+    timed: { id: 'c', ops: inputs.length, run: () => undefined, timed: 'unavailable' in c ? undefined : () => c.timeBatch(...cArgs, 1) },
+  });
+  return list;
+}
+
+/**
+ * Compares every available contender's records with the package's single-record encoder, input
+ * by input; returns the ones that agreed (the rest are reported as excluded or skipped).
+ */
+function checkCodecContenders(ctx: Context, workload: Workload, contenders: CodecContender[]): CodecContender[] {
+  const section = 'codec';
+  const w = workload.name;
+  const reference = workload.inputs.map((input) => encodePeerTargetName(input));
+  return contenders.filter((x) => {
+    if (!x.records) {
+      excluded(ctx, section, w, x.id, x.label, x.kind, 'skipped', x.note ?? 'not available here');
+      return false;
+    }
+    const { count, record } = x.records();
+    const bad = firstMismatch(reference, count, record);
+    ctx.conformance.push({ section, workload: w, contender: x.id, checked: count, ok: bad < 0, firstMismatch: bad < 0 ? undefined : bad });
+    if (bad >= 0) excluded(ctx, section, w, x.id, x.label, x.kind, 'excluded', `bytes differ from the package's at input ${bad}: excluded`);
+    return bad < 0;
+  });
+}
+
+function codecSection(ctx: Context, workload: Workload, images: Map<string, KernelImage>): void {
+  const w = workload.name;
+  const agreed = checkCodecContenders(ctx, workload, codecContenders(ctx, workload, images.get(w)!));
+  const meta = Object.fromEntries(agreed.map((x) => [x.id, { label: x.label, kind: x.kind }]));
+  record(ctx, 'codec', w, meta, interleave(agreed.map((x) => x.timed), ctx.settings.warmup, ctx.settings.rounds, (id) => ctx.progress.step(`codec ${w}: ${id}`)));
   sink = undefined;
+}
+
+/** The first input whose record from the kernel image differs from the package's, or -1 (the reference records die with this call). */
+function kernelMismatch(workload: Workload, image: KernelImage): number {
+  const reference = workload.inputs.map((input) => encodePeerTargetName(input));
+  return firstMismatch(reference, image.count, (i) => image.record(new Uint8Array(image.wasm.memory.buffer), i));
 }
 
 function kernelSection(ctx: Context, workload: Workload, image: KernelImage): void {
@@ -344,9 +393,7 @@ function kernelSection(ctx: Context, workload: Workload, image: KernelImage): vo
   };
   const cases: TimedCase[] = [];
   image.runWasm();
-  const wasmMemory = () => new Uint8Array(image.wasm.memory.buffer);
-  const reference = workload.inputs.map((input) => encodePeerTargetName(input));
-  const bad = firstMismatch(reference, image.count, (i) => image.record(wasmMemory(), i));
+  const bad = kernelMismatch(workload, image);
   ctx.conformance.push({ section, workload: w, contender: 'wasm', checked: image.count, ok: bad < 0, firstMismatch: bad < 0 ? undefined : bad });
   if (bad >= 0) excluded(ctx, section, w, 'wasm', meta.wasm.label, 'package', 'excluded', `bytes differ at input ${bad}`);
   else cases.push({ id: 'wasm', ops: image.count, run: () => { sink = image.runWasm(); } });
