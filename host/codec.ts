@@ -655,11 +655,12 @@ export class Codec {
 
   /**
    * The bridge's check of caller bytes before they may reach native code, per call: the codec's
-   * check(), whose verdict is decode()'s, without building the decoded fields. Returns the bytes to pass, or undefined when
-   * they have a problem. A buffer of up to DECODE_COPY_LIMIT bytes (every valid record, unless
-   * padded with zeros beyond) is checked in a copy inside the codec's memory and that copy is
-   * returned, valid until the next call on this codec: native code receives exactly the bytes that
-   * were checked, even if the caller's buffer is shared with another thread that writes to it.
+   * check(), whose verdict is decode()'s, without building the decoded fields. Returns the bytes to
+   * pass, or undefined when they have a problem. A buffer of up to DECODE_COPY_LIMIT bytes (every
+   * valid record, unless padded with zeros beyond) is checked in a copy inside the codec's memory
+   * and that copy is returned, valid until the next call on this codec: native code receives
+   * exactly the bytes that were checked, even if the caller's buffer is shared with another thread
+   * that writes to it. A longer buffer is decoded where it is and returned as it is.
    */
   checkedCopy(bytes: Uint8Array, options: ResolvedOptions): Uint8Array | undefined {
     const length = bytes.length;

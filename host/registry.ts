@@ -323,9 +323,9 @@ export class PeerRegistry {
   }
 
   /**
-   * An object's `family`, when given, names the held sockaddr's family (an IPv4 key is a number):
-   * one that contradicts its address is not found, so that the codec refuses it as it would a
-   * new peer's (WSAEAFNOSUPPORT), rather than the registry taking it for the peer.
+   * An object's `family`, when given, names the held sockaddr's family: one that contradicts its
+   * address is not found, so that the codec refuses it as it would a new peer's (WSAEAFNOSUPPORT),
+   * rather than the registry taking it for the peer.
    */
   private familyAgrees(peer: PeerObject, slot: number): boolean {
     const family = peer.family;
