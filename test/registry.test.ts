@@ -281,8 +281,16 @@ describe('PeerRegistry', () => {
     registry.ensure({ address: '2001:db8::1', port: 5, scopeId: 0 });
     // The object's internal spelling, given as text, is no peer at all.
     expect(registry.has('2001:db8::1|5|0|')).toBe(false);
-    expect(() => registry.ensure('2001:db8::1|5|0|')).toThrow(PeerTargetNameError);
-    expect(() => registry.forget('2001:db8::1|5|0|')).toThrow(PeerTargetNameError);
+    for (const call of [() => registry.ensure('2001:db8::1|5|0|'), () => registry.forget('2001:db8::1|5|0|')]) {
+      let error: unknown;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PeerTargetNameError);
+      expect(error).toMatchObject({ code: 'WSAEINVAL', errno: 10022, field: 'peer', value: '2001:db8::1|5|0|' });
+    }
     expect(registry.size).toBe(1);
     // The same sockaddr in every other spelling is the one registration.
     for (const same of ['[2001:db8::1]:5', { address: '2001:db8::1', port: 5 }, { address: '2001:DB8::1', port: 5, flowInfo: 0 }]) {
