@@ -174,13 +174,26 @@ function problem(reason: i32, detail: u32, offset: u32, length: u32): void {
   problems++;
 }
 
-/** Offset of the first non-zero byte in [from, to) of buf, or -1. */
-function firstNonZero(buf: usize, from: u32, to: u32): i32 {
+/**
+ * True when [from, to) of buf holds only zeros (true for an empty range): sixteen bytes at a time,
+ * and one block that overlaps the last, never a read outside the range (the common case: every
+ * check of a valid buffer scans the sockaddr's ~100 bytes of slack).
+ */
+function allZero(buf: usize, from: u32, to: u32): bool {
+  if (to <= from) return true;
+  if (to - from < 16) {
+    for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return false;
+    return true;
+  }
   let i = from;
-  // Sixteen bytes at a time while all are zero (the common case: every check of a valid buffer
-  // scans the sockaddr's ~100 bytes of slack); the byte loop finds which one is not.
-  while (i + 16 <= to && !v128.any_true(v128.load(buf + i))) i += 16;
-  for (; i < to; i++) if (load<u8>(buf + i) != 0) return <i32>i;
+  for (; i + 16 <= to; i += 16) if (v128.any_true(v128.load(buf + i))) return false;
+  return i == to || !v128.any_true(v128.load(buf + to - 16));
+}
+
+/** Offset of the first non-zero byte in [from, to) of buf, or -1 (the byte loop runs only when there is one). */
+function firstNonZero(buf: usize, from: u32, to: u32): i32 {
+  if (allZero(buf, from, to)) return -1;
+  for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return <i32>i;
   return -1;
 }
 
@@ -210,7 +223,7 @@ function decodePeer(buf: usize, stream: bool): void {
     store<u32>(result + RES_SCOPE_ID, load<u32>(peer + SIN6_SCOPE_ID));
     used = SIZEOF_SOCKADDR_IN6;
   } else {
-    if (family == 0 && firstNonZero(buf, OFFSET_PEER, end) < 0) {
+    if (family == 0 && allZero(buf, OFFSET_PEER, end)) {
       // An all-zero PeerAddress: fine for a stream socket, missing for a dgram one.
       if (!stream) problem(REASON_PEER_MISSING, 0, OFFSET_PEER, SIZE_SOCKADDR_STORAGE);
     } else {
@@ -299,25 +312,10 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
 }
 
 /**
- * True when [from, to) of buf holds only zeros (true for an empty range): sixteen bytes at a time,
- * and one block that overlaps the last, never a read outside the range.
- */
-function allZero(buf: usize, from: u32, to: u32): bool {
-  if (to <= from) return true;
-  if (to - from < 16) {
-    for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return false;
-    return true;
-  }
-  let i = from;
-  for (; i + 16 <= to; i += 16) if (v128.any_true(v128.load(buf + i))) return false;
-  return i == to || !v128.any_true(v128.load(buf + to - 16));
-}
-
-/**
  * The bridge's check of bytes about to reach native code: 0 when decode() would find no problem in
  * the len bytes at buf, else non-zero (decode() then names the problems). The same rules as
  * decode(), in the same order, stopping at the first; nothing is written. Its verdict equals
- * decode()'s on every input (test/rules.test.ts and the fuzzer check both on each buffer).
+ * decode()'s on every input (the fuzzer checks both on each buffer it makes).
  */
 export function check(buf: usize, len: u32, options: u32, maxUnits: u32): u32 {
   if (len < SIZEOF_PEER_TARGET_NAME) return 1;
