@@ -6,13 +6,14 @@
 import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
 import { PeerRegistry, type PeerRegistryOptions, type PeerRegistryStats } from './registry.js';
-import type { Bridge } from './bridge.js';
+import type { Bridge } from './native-bridge.js';
 import type { SocketHandle } from './winsock.js';
+import { socketHandle } from './sockets/socket-handle.js';
 import type { PeerObject } from './types.js';
 
 export interface DgramGuardOptions extends Omit<PeerRegistryOptions, 'socket' | 'bridge' | 'socketType'> {
   bridge: Bridge;
-  /** The native handle; by default the socket's own descriptor (not exposed by Node on Windows). */
+  /** The native handle; by default socketHandle(socket): its SOCKET on Windows, its descriptor elsewhere. */
   handle?: SocketHandle;
   /**
    * Most datagrams held while their peers' registrations are pending (default 4096). Past it a
@@ -55,20 +56,6 @@ interface Waiting {
   messages: { message: Uint8Array | string; callback?: SendCallback }[];
 }
 
-/** The descriptor behind a dgram socket, without touching the deprecated `_handle` getter. */
-export function dgramHandle(socket: dgram.Socket): SocketHandle {
-  const state = Object.getOwnPropertySymbols(socket)
-    .map((s) => (socket as unknown as Record<symbol, { handle?: { fd?: number } }>)[s])
-    .find((v) => v && typeof v === 'object' && 'handle' in v);
-  const fd = state?.handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
-    throw new Error(process.platform === 'win32'
-      ? "Node does not expose a dgram socket's SOCKET handle on Windows: pass options.handle from your own native code"
-      : 'the socket has no descriptor yet: bind it before guarding it');
-  }
-  return fd;
-}
-
 const key = (peer: PeerObject) => `${peer.address}|${peer.port}`;
 
 export class DgramGuard extends EventEmitter {
@@ -88,7 +75,7 @@ export class DgramGuard extends EventEmitter {
     const { bridge, handle, maxPending = 4096, ...registryOptions } = options;
     this.socket = socket;
     this.maxPending = maxPending;
-    this.registry = new PeerRegistry({ ...registryOptions, bridge, socket: handle ?? dgramHandle(socket), socketType: 'dgram' });
+    this.registry = new PeerRegistry({ ...registryOptions, bridge, socket: handle ?? socketHandle(socket), socketType: 'dgram' });
   }
 
   get stats(): DgramGuardStats {

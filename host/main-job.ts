@@ -10,14 +10,15 @@ import { encodePeerTargetName, PeerTargetNameError } from './index.js';
 import type { TargetNamePolicy } from './registry.js';
 import type { ProtocolInput } from './types.js';
 import { Crowd, type CrowdClientResult, type CrowdRunResult, type UdpFamily } from './main-job/crowd.js';
-import { EchoServer, NoSocketHandleError, type EchoServerStats } from './main-job/server.js';
+import { EchoServer, type EchoServerStats } from './main-job/server.js';
+import { SocketHandleError } from './sockets/socket-handle.js';
 import { BackendUnavailableError, openBackend, type Backend } from './main-job/backend.js';
 import {
   formatBytes, formatCount, formatMicros, median, memorySnapshot, percentiles, ProgressLine, table,
   type MemorySnapshot, type Percentiles, type ProgressWriter,
 } from './main-job/report.js';
 
-export { Crowd, EchoServer, openBackend, BackendUnavailableError, NoSocketHandleError };
+export { Crowd, EchoServer, openBackend, BackendUnavailableError };
 export type { Backend, CrowdClientResult, CrowdRunResult, EchoServerStats, UdpFamily };
 
 // ---- Options and results ------------------------------------------------------------------------
@@ -671,7 +672,7 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
     return summary.interrupted ? SIGNAL_EXIT[summary.interrupted] ?? 1 : 0;
   } catch (e) {
     progress?.stop();
-    if (e instanceof BackendUnavailableError || e instanceof NoSocketHandleError) {
+    if (e instanceof BackendUnavailableError || e instanceof SocketHandleError) {
       io.stderr.write(`peer-target-name serve: ${e.message}\n`);
       return 69;
     }

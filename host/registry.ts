@@ -7,7 +7,7 @@ import { familyFlag, sharedCodec } from './codec.js';
 import { PeerTargetNameError } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { formatIPv4, formatIPv6 } from './address.js';
-import type { Bridge } from './bridge.js';
+import type { Bridge } from './native-bridge.js';
 import type { SocketHandle } from './winsock.js';
 import type { CodecOptions, PeerInput, PeerObject, PeerTargetNameInput, ProtocolInput } from './types.js';
 

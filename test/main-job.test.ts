@@ -21,7 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatBench, runBench, runMainJob, openBackend, type Backend, type EchoServer, type MainJobSummary,
 } from '../host/main-job.js';
-import { DgramGuard, dgramHandle, openBridge, type PeerFailure } from '../host/bridge.js';
+import { DgramGuard, socketHandle, openBridge, type PeerFailure } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
@@ -303,7 +303,7 @@ describe('the main job on real sockets', () => {
     const BURST = 50_000;
     const server = await boundUdp('udp4');
     const sink = await startSink(BURST + 10_000);
-    const fd = dgramHandle(server);
+    const fd = socketHandle(server);
     // maxPending: the documented default (4096) is the bound under test.
     const guard = new DgramGuard(server, { bridge: backend.bridge, targetName: 'host/{address}', maxPeers: MAX_PEERS });
     expect(guard.maxPending).toBe(4096);
@@ -561,7 +561,7 @@ describe('the main job on real sockets', () => {
         const [reply] = await once(client, 'message');
         expect(String(reply)).toBe(text);
       }
-      const fd = dgramHandle(server.socket);
+      const fd = socketHandle(server.socket);
       expect(native.lookup(fd, storageOf('127.0.0.1', client.address().port))?.name).toBe('host/127.0.0.1');
       expect(server.guard.stats).toMatchObject({ registered: 1, reused: 1, sent: 2, refused: 0, dropped: 0 });
       expect(await server.stop()).toMatchObject({ size: 0, registered: 1, forgotten: 1, failed: 0 });

@@ -450,15 +450,14 @@ async function bridgeSection(ctx: Context, shared: Workload, library: string | {
     ctx.progress.step('bridge: skipped', (settings.warmup + settings.rounds) * Object.keys(meta).length);
     return;
   }
-  const { openBridge, PeerRegistry } = await import('../bridge.js');
+  const { openBridge, PeerRegistry, socketHandle } = await import('../bridge.js');
   const { PROTOTYPES } = await import('../native.js');
   const socket = dgram.createSocket('udp4');
   socket.bind(0, '127.0.0.1');
   await once(socket, 'listening');
-  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   const bridge = openBridge({ library });
   try {
-    if (typeof fd !== 'number' || fd < 0) throw new Error('no socket descriptor on this platform');
+    const fd = socketHandle(socket);
     const koffi = createRequire(import.meta.url)('koffi') as { load(path: string): { func(s: string): (...a: unknown[]) => number } };
     const raw = koffi.load(library).func(PROTOTYPES.setPeerTargetName);
     const peers = shared.inputs.slice(0, settings.bridgePeers);
@@ -499,7 +498,7 @@ async function bridgeSection(ctx: Context, shared: Workload, library: string | {
     ];
     for (const id of ['raw', 'bytes', 'object']) ctx.conformance.push({ section, workload: 'shared', contender: id, checked: n, ok: true });
     record(ctx, section, undefined, meta, interleave(cases, settings.warmup, settings.rounds, (id) => ctx.progress.step(`bridge: ${id}`)));
-    ctx.notes.push(`bridge: native library ${library}; a real UDP socket on 127.0.0.1 (descriptor ${fd})`);
+    ctx.notes.push(`bridge: native library ${library}; a real UDP socket on 127.0.0.1 (handle ${fd}, from socketHandle)`);
   } catch (error) {
     for (const id of Object.keys(meta)) excluded(ctx, section, undefined, id, meta[id].label, meta[id].kind, 'skipped', (error as Error).message);
     ctx.notes.push(`bridge section failed: ${(error as Error).message}`);

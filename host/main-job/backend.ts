@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openBridge, type Bridge } from '../bridge.js';
+import { openBridge, type Bridge } from '../native-bridge.js';
 import type { SocketHandle } from '../winsock.js';
 
 export type BackendKind = 'windows' | 'conformance' | 'library';

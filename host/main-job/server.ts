@@ -3,8 +3,11 @@
 // to it leaves. Registration can be switched off (plain echo) for the benchmark's comparison.
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { DgramGuard, dgramHandle, type PeerFailure } from '../dgram-guard.js';
-import type { Bridge } from '../bridge.js';
+import { DgramGuard, type PeerFailure } from '../dgram-guard.js';
+import { socketHandle } from '../sockets/socket-handle.js';
+import { createSecureSocket } from '../sockets/secure-socket.js';
+import type { SocketSecuritySettingsInput } from '../security.js';
+import type { Bridge } from '../native-bridge.js';
 import type { TargetNamePolicy } from '../registry.js';
 import type { SocketHandle } from '../winsock.js';
 import type { CodecOptions, ProtocolInput } from '../types.js';
@@ -27,6 +30,11 @@ export interface EchoServerOptions extends CodecOptions {
   port?: number;
   /** Receive buffer asked for (default 4 MiB; the kernel may cap it). */
   recvBufferSize?: number;
+  /**
+   * WSASetSocketSecurity for each server socket, between socket() and bind() (createSecureSocket);
+   * null: the default settings. Absent: plain dgram sockets.
+   */
+  security?: SocketSecuritySettingsInput | null;
 }
 
 export interface Endpoint {
@@ -34,7 +42,7 @@ export interface Endpoint {
   address: string;
   port: number;
   socket: dgram.Socket;
-  /** The socket's native handle (its descriptor). */
+  /** The socket's native handle (socketHandle: the SOCKET on Windows, the descriptor elsewhere). */
   handle: SocketHandle;
   guard: DgramGuard | undefined;
 }
@@ -76,20 +84,6 @@ export interface StopResult {
 
 const LOOPBACK: Record<UdpFamily, string> = { udp4: '127.0.0.1', udp6: '::1' };
 
-/** Thrown where Node cannot hand over the SOCKET handle a registration needs (Windows). */
-export class NoSocketHandleError extends Error {
-  constructor(cause: unknown) {
-    super(
-      "Node's dgram module gives no SOCKET handle on Windows (a dgram socket's fd is -1 there), so " +
-        'WSASetSocketPeerTargetName cannot be called for it from JavaScript. Fwpuclnt.dll was loaded; to ' +
-        'register peers, create the socket in native code and pass its handle (DgramGuard option ' +
-        '`handle`). Run with --no-registration to see the plain echo server.',
-      { cause },
-    );
-    this.name = 'NoSocketHandleError';
-  }
-}
-
 export class EchoServer {
   readonly endpoints: Endpoint[];
   private registration: boolean;
@@ -107,27 +101,27 @@ export class EchoServer {
   static async start(options: EchoServerOptions): Promise<EchoServer> {
     const {
       bridge, registration = true, targetName, protocol = 'ipsec', maxPeers, maxPending,
-      families = ['udp4', 'udp6'], port = 0, recvBufferSize = 4 << 20, ...codecOptions
+      families = ['udp4', 'udp6'], port = 0, recvBufferSize = 4 << 20, security, ...codecOptions
     } = options;
     if (registration && !bridge) throw new Error('registration needs a bridge');
     const endpoints: Endpoint[] = [];
     try {
       for (const family of families) {
-        const socket = dgram.createSocket({ type: family, recvBufferSize });
-        const listening = once(socket, 'listening');
-        socket.bind(port, LOOPBACK[family]);
-        await listening;
+        let socket: dgram.Socket;
+        if (security !== undefined) {
+          socket = await createSecureSocket({ type: family, address: LOOPBACK[family], port, recvBufferSize, security, bridge });
+        } else {
+          socket = dgram.createSocket({ type: family, recvBufferSize });
+          const listening = once(socket, 'listening');
+          socket.bind(port, LOOPBACK[family]);
+          await listening;
+        }
         const endpoint: Endpoint = {
           family, address: LOOPBACK[family], port: socket.address().port, socket, handle: -1, guard: undefined,
         };
         endpoints.push(endpoint);
         if (bridge) {
-          try {
-            endpoint.handle = dgramHandle(socket);
-          } catch (error) {
-            if (process.platform === 'win32') throw new NoSocketHandleError(error);
-            throw error;
-          }
+          endpoint.handle = socketHandle(socket);
           endpoint.guard = new DgramGuard(socket, {
             bridge, targetName, protocol, maxPeers, maxPending, handle: endpoint.handle, ...codecOptions,
           });

@@ -1,33 +1,39 @@
 /*
- * peer_target_name_conformance.c: the LINUX CONFORMANCE LIBRARY, a test stand-in.
+ * peer_target_name_conformance.c: THE CONFORMANCE LIBRARY, a test stand-in.
  *
- * WHAT IT IS. A small shared library of this project's own (libpeer_target_name_conformance.so,
- * built by build/conformance.mjs for tests only) that exports the Windows names and signatures of
- * WSASetSocketPeerTargetName, WSADeleteSocketPeerTargetName, WSASetSocketSecurity,
- * WSAQuerySocketSecurity and WSAGetLastError, so the package's koffi bridge can be tested end to
- * end on Linux. Windows' own Fwpuclnt.dll cannot run here: Wine's fwpuclnt.dll only stubs these
- * functions (a call aborts the process). The functions below apply the documented argument rules
- * (the function's reference page, with the project's decisions in SPEC §2/§3 where the sources
- * disagree) to REAL POSIX sockets, and keep what they accepted in per-socket tables that the
- * tests read back through the ptn_* exports.
+ * WHAT IT IS. A small library of this project's own, built by build/conformance.mjs for tests
+ * only, from this ONE source in two builds: the POSIX build (libpeer_target_name_conformance.so,
+ * Linux/macOS) and the Winsock build (fwpuclnt.dll for Windows x64/x86, mingw-w64), which takes
+ * the place of Wine's fwpuclnt.dll in the Wine test lane (Wine only stubs these functions; a call
+ * aborts the process). It exports the Windows names and signatures of WSASetSocketPeerTargetName,
+ * WSADeleteSocketPeerTargetName, WSASetSocketSecurity and WSAQuerySocketSecurity (and, in the
+ * POSIX build only, WSAGetLastError / WSASetLastError), so the package's koffi bridge can be tested
+ * end to end. The functions below apply the documented argument rules (the function's reference
+ * page, with the project's decisions in SPEC §2/§3 where the sources disagree) to REAL sockets
+ * (POSIX descriptors, or Winsock SOCKETs), and keep what they accepted in per-socket tables that
+ * the tests read back through the ptn_* exports. Everything that differs between the two builds
+ * (locking, thread exit, clock, last error, the socket probes, socket identity) is in
+ * ptn_platform.h; nothing below depends on the platform.
  *
- * WHAT IT IS NOT. It is not Windows, not Fwpuclnt.dll, not Ws2_32.dll and not a port of either.
- * It does no IPsec, no authentication, no policy, and sends nothing on the network; it never
- * touches the socket beyond reading its state (fstat, SO_DOMAIN, SO_TYPE, getpeername). A success
- * here means only "these arguments pass the documented checks", never "Windows would authenticate
- * this peer". Where Windows' exact behaviour is not documented (the order of the checks, what
- * happens to a table when its socket is closed), the choices are written down below and are this
- * library's, not Windows'. It must never be shipped or loaded outside the test path.
+ * WHAT IT IS NOT. It is never Windows' real Fwpuclnt.dll, nor Ws2_32.dll, nor a port of either,
+ * even in its Windows build. It does no IPsec, no authentication, no policy, and sends nothing on
+ * the network; it never touches the socket beyond reading its state (family, type, peer). A
+ * success here means only "these arguments pass the documented checks", never "Windows would
+ * authenticate this peer". Where Windows' exact behaviour is not documented (the order of the
+ * checks, what happens to a table when its socket is closed), the choices are written down below
+ * and are this library's, not Windows'. It must never be shipped or loaded outside the test path.
  *
- * The SOCKET handle is the POSIX file descriptor (SOCKET = uintptr_t, ULONG = uint32_t). Structs
- * are read in their Windows layout; every size, offset and Winsock number comes from
+ * SOCKET = uintptr_t (the POSIX descriptor, or the Winsock handle), ULONG = uint32_t. Structs are
+ * read in their Windows layout; every size, offset and Winsock number comes from
  * build/generated/layout.h (generated from assembly/layout.ts), none is copied by hand.
  *
  * WSASetSocketPeerTargetName(s, name, len, ovl, cr), the checks in order (first failure wins):
  *   0. fault injection (ptn_fail_next)                                  -> the injected error
  *   1. name == NULL                                                     -> WSAEFAULT
- *   2. s is not a socket (beyond INT_MAX, EBADF, fstat not S_ISSOCK)    -> WSAENOTSOCK
- *   3. the socket's family (SO_DOMAIN) is not AF_INET / AF_INET6        -> WSAEAFNOSUPPORT (SPEC §3;
+ *   2. s is not a socket (POSIX: beyond INT_MAX, EBADF, fstat not S_ISSOCK; Windows:
+ *      INVALID_SOCKET, or getsockopt(SO_TYPE) answers WSAENOTSOCK)      -> WSAENOTSOCK
+ *   3. the socket's family (POSIX: SO_DOMAIN; Windows: SO_PROTOCOL_INFOW's iAddressFamily) is not
+ *      AF_INET / AF_INET6                                               -> WSAEAFNOSUPPORT (SPEC §3;
  *      the reference page says WSAEINVAL here, the project decided otherwise)
  *   4. the socket's type (SO_TYPE) is not SOCK_STREAM / SOCK_DGRAM      -> WSAEINVAL
  *   5. the socket is connected (getpeername succeeds)                   -> WSAEISCONN
@@ -41,7 +47,7 @@
  *      WSAEAFNOSUPPORT
  *  11. the name equals the refused name (ptn_refuse_name)               -> WSAEINVAL
  *  12. stored: key (family, port, address, and scope_id for IPv6; flowinfo is not part of the
- *      key) -> (protocol, a copy of the name, a global sequence number, CLOCK_MONOTONIC time);
+ *      key) -> (protocol, a copy of the name, a global sequence number, ptn_monotonic_ns time);
  *      the same key again replaces the entry (new sequence, time, moved to the end of the list).
  * Not checked (undocumented for Windows): the padding bytes, the bytes after the string, the name's
  * content, and whether the peer's family matches the socket's.
@@ -52,39 +58,34 @@
  * WSAEINVAL; else the entry is removed. (An all-zero stream peer, family 0, cannot be deleted.)
  *
  * On failure every function returns SOCKET_ERROR (-1) and sets the calling thread's last error
- * (WSAGetLastError); a success returns 0 and leaves the last error as it was, as Winsock does.
+ * (WSAGetLastError: the library's own in the POSIX build, Ws2_32's in the Winsock build); a
+ * success returns 0 and leaves the last error as it was, as Winsock does.
  *
- * Socket identity: the tables are keyed by descriptor and remember the socket's (st_dev, st_ino).
- * When the descriptor is found to name another socket (closed and reused), the old table is
- * dropped first: this stands in for closesocket() clearing the socket's state on Windows.
+ * Socket identity: the tables are keyed by the SOCKET value and remember its ptn_sock_id (POSIX:
+ * the descriptor's st_dev/st_ino). When the descriptor is found to name another socket (closed and
+ * reused), the old table is emptied first: this stands in for closesocket() clearing the socket's
+ * state on Windows. The Winsock build keys by the SOCKET value alone (see ptn_platform.h).
  *
- * Thread safety: one pthread mutex guards every table and global; the last error and the
- * last-call record (ptn_last_bytes, ptn_last_socket) are thread-local.
+ * Thread safety: one lock (ptn_lock) guards every table and global; the last error and the
+ * last-call record (ptn_last_bytes, ptn_last_socket) are per thread.
  *
- * Cost: a call makes two syscalls on the descriptor (fstat, getpeername; SO_DOMAIN and SO_TYPE only
- * the first time a thread meets a socket, see tl_socket_cache) and an O(1) hash-table step, so
- * 100,000 peers on one socket stay as fast as one.
+ * Cost (POSIX): a call makes two syscalls on the descriptor (fstat, getpeername; SO_DOMAIN and
+ * SO_TYPE only the first time a thread meets a socket, see tl_socket_cache) and O(1) hash-table
+ * steps, so 100,000 peers on one socket stay as fast as one. (Windows: four Winsock calls.)
  */
 
+#if !defined(_WIN32)
 #define _GNU_SOURCE 1
+#endif
 
 #include "peer_target_name_conformance.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "layout.h"
-
-#if defined(_WIN32)
-#error "The conformance library is a Linux/macOS test stand-in; on Windows the real Fwpuclnt.dll is used."
-#endif
+#include "ptn_platform.h" /* the platform layer: everything that differs between the builds */
 
 /* The security structs are not in assembly/layout.ts (the codec never builds them); their layout,
  * from mstcpip.h: SOCKET_SECURITY_SETTINGS { SOCKET_SECURITY_PROTOCOL SecurityProtocol; ULONG
@@ -110,21 +111,14 @@ static void wr64le(uint8_t *p, uint64_t v) { wr32le(p, (uint32_t)v); wr32le(p + 
 
 /* ---- thread-local state ------------------------------------------------------------------------ */
 
-static _Thread_local int tl_last_error;
 static _Thread_local uintptr_t tl_last_socket;
 static _Thread_local uint32_t tl_last_len;   /* the len argument of the last call */
 static _Thread_local uint32_t tl_last_kept;  /* bytes kept in tl_last_buf */
 static _Thread_local uint8_t *tl_last_buf;
 static _Thread_local uint32_t tl_last_cap;
 
-/* Frees a thread's last-call buffer when the thread exits. */
-static pthread_key_t buffer_key;
-static pthread_once_t buffer_key_once = PTHREAD_ONCE_INIT;
-static void buffer_key_free(void *p) { free(p); }
-static void buffer_key_create(void) { (void)pthread_key_create(&buffer_key, buffer_key_free); }
-
 static int fail(int error) {
-  tl_last_error = error;
+  ptn_set_last_error(error);
   return PTN_SOCKET_ERROR;
 }
 
@@ -142,8 +136,7 @@ static void record_last_call(uintptr_t s, const void *name, uint32_t len) {
     if (grown == NULL) return; /* nothing kept; the call itself goes on */
     tl_last_buf = grown;
     tl_last_cap = cap;
-    pthread_once(&buffer_key_once, buffer_key_create);
-    (void)pthread_setspecific(buffer_key, grown);
+    ptn_thread_buffer(grown); /* freed when the thread ends */
   }
   memcpy(tl_last_buf, name, keep);
   tl_last_kept = keep;
@@ -171,8 +164,8 @@ typedef struct peer_entry {
 } peer_entry;
 
 typedef struct {
-  dev_t dev;
-  ino_t ino;
+  uintptr_t s;     /* the SOCKET value: the key in `tables` */
+  ptn_sock_id id;  /* which socket it was when the table was made (POSIX: st_dev, st_ino) */
   int has_security;
   uint32_t security_protocol;
   uint32_t security_flags;
@@ -182,9 +175,11 @@ typedef struct {
   peer_entry *head, *tail;
 } socket_table;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static socket_table **tables; /* indexed by descriptor */
-static size_t tables_len;
+/* SOCKET value -> its table: open addressing, linear probing, power-of-two capacity, load at most
+ * 1/2. Entries are never removed one by one (a stale table is emptied in place; ptn_reset drops
+ * them all), so a probe stops at the first empty slot. */
+static socket_table **tables;
+static size_t tables_cap, tables_count;
 static uint64_t next_seq = 1;
 static uint64_t call_count;
 static uint32_t max_len_seen;
@@ -193,15 +188,32 @@ static int fail_error;
 static uint16_t *refused_name;
 static uint32_t refused_units;
 static int length_unit = PTN_LENGTH_UNIT_AUTO;
+static int load_length_unit = PTN_LENGTH_UNIT_AUTO; /* what PTN_CONFORMANCE_LENGTH_UNIT set at load */
+static int env_length_unit = -1;                     /* ptn_length_unit_env() */
 /* The event log (ptn_log_enable): successful sets and deletes, in the order they took effect. */
 static uint8_t *log_records;
 static uint32_t log_cap, log_count;
 static uint64_t log_dropped;
 
-uint64_t ptn_monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+PTN_EXPORT uint64_t ptn_monotonic_ns(void) { return ptn_clock_ns(); }
+
+/* At load (ptn_platform.h: a constructor on POSIX, DllMain on Windows): the length unit from
+ * PTN_CONFORMANCE_LENGTH_UNIT. No lock: nothing else runs in the library yet. */
+static void ptn_on_load(void) {
+  static const char *const names[] = {"auto", "units", "bytes"}; /* PTN_LENGTH_UNIT_AUTO/UNITS/BYTES */
+  char value[16];
+  int got = ptn_getenv_load("PTN_CONFORMANCE_LENGTH_UNIT", value, sizeof value);
+  if (got == 0 || (got == 1 && value[0] == '\0')) return; /* unset or empty: AUTO, env_length_unit -1 */
+  env_length_unit = -2;
+  for (int unit = 0; got == 1 && unit < 3; unit++) {
+    if (strcmp(value, names[unit]) == 0) env_length_unit = unit;
+  }
+  if (env_length_unit == -2) {
+    ptn_warn("peer_target_name_conformance: PTN_CONFORMANCE_LENGTH_UNIT is not auto, units or bytes; "
+             "the length unit stays AUTO (ptn_length_unit_env() = -2)\n");
+    return;
+  }
+  load_length_unit = length_unit = env_length_unit;
 }
 
 static uint64_t mix64(uint64_t x) { /* splitmix64 finaliser */
@@ -372,105 +384,98 @@ static void table_remove_slot(socket_table *t, uint32_t i) {
   entry_free(gone);
 }
 
-/* The descriptor's table (under lock), dropping a stale one whose socket was closed and the
- * descriptor reused. create: make one when there is none. NULL when none / out of memory. */
-static socket_table *table_for(int fd, const struct stat *st, int create) {
-  if (fd < 0) return NULL;
-  size_t at = (size_t)fd;
-  if (at < tables_len && tables[at] != NULL) {
-    socket_table *t = tables[at];
-    if (t->dev == st->st_dev && t->ino == st->st_ino) return t;
-    table_free(t); /* another socket now: the old one was closed */
-    tables[at] = NULL;
-  }
-  if (!create) return NULL;
-  if (at >= tables_len) {
-    size_t len = tables_len ? tables_len : 64;
-    while (len <= at) len *= 2;
-    socket_table **grown = realloc(tables, len * sizeof *grown);
-    if (grown == NULL) return NULL;
-    memset(grown + tables_len, 0, (len - tables_len) * sizeof *grown);
-    tables = grown;
-    tables_len = len;
-  }
-  socket_table *t = calloc(1, sizeof *t);
-  if (t == NULL) return NULL;
-  t->dev = st->st_dev;
-  t->ino = st->st_ino;
-  tables[at] = t;
-  return t;
+/* The slot of s in `tables`, or the empty slot where it would go. tables_cap > 0. */
+static size_t tables_probe(uintptr_t s) {
+  size_t mask = tables_cap - 1;
+  size_t i = (size_t)mix64((uint64_t)s) & mask;
+  while (tables[i] != NULL && tables[i]->s != s) i = (i + 1) & mask;
+  return i;
 }
 
-/* ---- socket checks on the real descriptor ------------------------------------------------------ */
-
-/* 0 when s is a socket; its fstat in *st. */
-static int socket_stat(uintptr_t s, struct stat *st) {
-  if (s > (uintptr_t)INT_MAX) return PTN_WSAENOTSOCK;
-  if (fstat((int)s, st) != 0 || !S_ISSOCK(st->st_mode)) return PTN_WSAENOTSOCK;
+/* Room for one more table (load at most 1/2). 0, or -1 when out of memory. */
+static int tables_reserve(void) {
+  if (tables_cap != 0 && (tables_count + 1) * 2 <= tables_cap) return 0;
+  size_t cap = tables_cap ? tables_cap * 2 : 64;
+  socket_table **slots = calloc(cap, sizeof *slots);
+  if (slots == NULL) return -1;
+  socket_table **old = tables;
+  size_t old_cap = tables_cap;
+  tables = slots;
+  tables_cap = cap;
+  for (size_t i = 0; i < old_cap; i++) {
+    if (old[i] != NULL) tables[tables_probe(old[i]->s)] = old[i];
+  }
+  free(old);
   return 0;
 }
 
+/* The socket's table (under lock), emptying a stale one whose socket was closed and the descriptor
+ * reused (its peers and security settings go; the emptied table now belongs to the new socket).
+ * create: make one when there is none. NULL when none / out of memory. */
+static socket_table *table_for(uintptr_t s, const ptn_sock_id *id, int create) {
+  if (tables_cap != 0) {
+    socket_table *t = tables[tables_probe(s)];
+    if (t != NULL) {
+      if (!ptn_sock_id_equal(&t->id, id)) { /* another socket now: the old one was closed */
+        table_clear_peers(t);
+        t->has_security = 0;
+        t->security_protocol = t->security_flags = 0;
+        t->id = *id;
+      }
+      return t;
+    }
+  }
+  if (!create || tables_reserve() != 0) return NULL;
+  socket_table *t = calloc(1, sizeof *t);
+  if (t == NULL) return NULL;
+  t->s = s;
+  t->id = *id;
+  tables[tables_probe(s)] = t;
+  tables_count++;
+  return t;
+}
+
+/* ---- socket checks on the real socket (the probes are in ptn_platform.h) ----------------------- */
+
 /* A socket's family and type are fixed for its life, so the last socket's pair is kept per thread,
- * keyed by the descriptor AND its (st_dev, st_ino) as fstat sees them on this very call: a closed
- * and reused descriptor names another inode and misses. fstat and getpeername still run every call
- * (the connection state does change). This halves the syscalls of a burst of calls on one socket. */
+ * keyed by the descriptor AND its identity as seen on this very call (POSIX: st_dev, st_ino): a
+ * closed and reused descriptor names another inode and misses. The identity probe and getpeername
+ * still run every call (the connection state does change). This halves the syscalls of a burst of
+ * calls on one socket. Off where the identity is the value alone (PTN_SOCK_CLASS_CACHE 0). */
 static _Thread_local struct {
   int valid;
-  int fd;
-  dev_t dev;
-  ino_t ino;
+  uintptr_t s;
+  ptn_sock_id id;
   int domain;
   int so_type;
 } tl_socket_cache;
 
 /* Checks 2-5 (5 only when check_connected): 0, or the Winsock error. The socket type in *type
  * (PTN_SOCK_STREAM / PTN_SOCK_DGRAM). */
-static int check_socket(uintptr_t s, int check_connected, int *type, struct stat *st) {
-  int e = socket_stat(s, st);
+static int check_socket(uintptr_t s, int check_connected, int *type, ptn_sock_id *id) {
+  int e = ptn_sock_identify(s, id);
   if (e) return e;
-  int fd = (int)s;
   int domain = -1;
   int so_type = -1;
-  if (tl_socket_cache.valid && tl_socket_cache.fd == fd && tl_socket_cache.dev == st->st_dev &&
-      tl_socket_cache.ino == st->st_ino) {
+  if (PTN_SOCK_CLASS_CACHE && tl_socket_cache.valid && tl_socket_cache.s == s &&
+      ptn_sock_id_equal(&tl_socket_cache.id, id)) {
     domain = tl_socket_cache.domain;
     so_type = tl_socket_cache.so_type;
-    goto classify;
+  } else {
+    e = ptn_sock_class(s, &domain, &so_type);
+    if (e) return e;
+    tl_socket_cache.valid = PTN_SOCK_CLASS_CACHE;
+    tl_socket_cache.s = s;
+    tl_socket_cache.id = *id;
+    tl_socket_cache.domain = domain;
+    tl_socket_cache.so_type = so_type;
   }
-#ifdef SO_DOMAIN
-  socklen_t optlen = sizeof domain;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &optlen) != 0) {
-    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
-  }
-#else /* macOS: no SO_DOMAIN; the local address carries the family even before bind */
-  struct sockaddr_storage local;
-  socklen_t locallen = sizeof local;
-  memset(&local, 0, sizeof local);
-  if (getsockname(fd, (struct sockaddr *)&local, &locallen) != 0) {
-    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
-  }
-  domain = local.ss_family;
-#endif
-  socklen_t typelen = sizeof so_type;
-  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &so_type, &typelen) != 0) {
-    return errno == ENOTSOCK || errno == EBADF ? PTN_WSAENOTSOCK : PTN_WSAEINVAL;
-  }
-  tl_socket_cache.valid = 1;
-  tl_socket_cache.fd = fd;
-  tl_socket_cache.dev = st->st_dev;
-  tl_socket_cache.ino = st->st_ino;
-  tl_socket_cache.domain = domain;
-  tl_socket_cache.so_type = so_type;
-classify:
+  /* The platform's own AF_ and SOCK_ values (AF_INET6 is 10 on Linux, 23 on Windows). */
   if (domain != AF_INET && domain != AF_INET6) return PTN_WSAEAFNOSUPPORT;
   if (so_type == SOCK_STREAM) *type = PTN_SOCK_STREAM;
   else if (so_type == SOCK_DGRAM) *type = PTN_SOCK_DGRAM;
   else return PTN_WSAEINVAL;
-  if (check_connected) {
-    struct sockaddr_storage peer;
-    socklen_t peerlen = sizeof peer;
-    if (getpeername(fd, (struct sockaddr *)&peer, &peerlen) == 0) return PTN_WSAEISCONN;
-  }
+  if (check_connected && ptn_sock_connected(s)) return PTN_WSAEISCONN;
   return 0;
 }
 
@@ -489,24 +494,24 @@ static int all_zero(const uint8_t *p, size_t n) {
 
 /* ---- the Windows-named exports ----------------------------------------------------------------- */
 
-int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void *overlapped,
-                               void *completion) {
+PTN_EXPORT int PTN_WSAAPI WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len,
+                                                     void *overlapped, void *completion) {
   (void)overlapped; /* the stand-in is synchronous: both are ignored, as for a non-overlapped socket */
   (void)completion;
   record_last_call(s, name, len);
 
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   call_count++;
   if (len > max_len_seen) max_len_seen = len;
   int injected = take_fault_locked();
   int unit = length_unit;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   if (injected) return fail(injected);
 
   if (name == NULL) return fail(PTN_WSAEFAULT);
   int type = 0;
-  struct stat st;
-  int e = check_socket(s, 1, &type, &st);
+  ptn_sock_id id;
+  int e = check_socket(s, 1, &type, &id);
   if (e) return fail(e);
   if (len < PTN_SIZEOF_PEER_TARGET_NAME) return fail(PTN_WSAEMSGSIZE);
 
@@ -546,16 +551,16 @@ int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void
   uint64_t hash = key_hash(&key);
   uint64_t now = ptn_monotonic_ns();
 
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   if (refused_units != 0 && refused_units == units &&
       memcmp(refused_name, copy, (size_t)units * sizeof *copy) == 0) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     free(copy);
     return fail(PTN_WSAEINVAL);
   }
-  socket_table *t = table_for((int)s, &st, 1);
+  socket_table *t = table_for(s, &id, 1);
   if (t == NULL || table_reserve(t, t->count + 1) != 0) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     free(copy);
     return fail(PTN_WSAENOBUFS);
   }
@@ -567,7 +572,7 @@ int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void
   } else {
     entry = calloc(1, sizeof *entry);
     if (entry == NULL) {
-      pthread_mutex_unlock(&lock);
+      ptn_unlock();
       free(copy);
       return fail(PTN_WSAENOBUFS);
     }
@@ -584,23 +589,24 @@ int WSASetSocketPeerTargetName(uintptr_t s, const void *name, uint32_t len, void
   entry->time_ns = now;
   list_append(t, entry);
   log_event_locked(PTN_LOG_SET, s, entry, now);
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return 0;
 }
 
-int WSADeleteSocketPeerTargetName(uintptr_t s, const void *peerAddr, uint32_t peerAddrLen,
-                                  void *overlapped, void *completion) {
+PTN_EXPORT int PTN_WSAAPI WSADeleteSocketPeerTargetName(uintptr_t s, const void *peerAddr,
+                                                        uint32_t peerAddrLen, void *overlapped,
+                                                        void *completion) {
   (void)overlapped;
   (void)completion;
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   int injected = take_fault_locked();
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   if (injected) return fail(injected);
 
   if (peerAddr == NULL) return fail(PTN_WSAEFAULT);
   int type = 0;
-  struct stat st;
-  int e = check_socket(s, 1, &type, &st);
+  ptn_sock_id id;
+  int e = check_socket(s, 1, &type, &id);
   if (e) return fail(e);
   const uint8_t *sa = peerAddr;
   if (peerAddrLen < 2) return fail(PTN_WSAEMSGSIZE);
@@ -614,30 +620,30 @@ int WSADeleteSocketPeerTargetName(uintptr_t s, const void *peerAddr, uint32_t pe
   peer_key key;
   key_from_sockaddr(sa, &key, NULL);
   uint64_t hash = key_hash(&key);
-  pthread_mutex_lock(&lock);
-  socket_table *t = table_for((int)s, &st, 0);
+  ptn_lock();
+  socket_table *t = table_for(s, &id, 0);
   if (t == NULL || t->capacity == 0) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     return fail(PTN_WSAEINVAL);
   }
   uint32_t slot = table_probe(t, &key, hash);
   if (t->slots[slot] == NULL) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     return fail(PTN_WSAEINVAL);
   }
   log_event_locked(PTN_LOG_DELETE, s, t->slots[slot], ptn_monotonic_ns());
   table_remove_slot(t, slot);
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return 0;
 }
 
-int WSASetSocketSecurity(uintptr_t s, const void *settings, uint32_t len, void *overlapped,
-                         void *completion) {
+PTN_EXPORT int PTN_WSAAPI WSASetSocketSecurity(uintptr_t s, const void *settings, uint32_t len,
+                                               void *overlapped, void *completion) {
   (void)overlapped;
   (void)completion;
   int type = 0;
-  struct stat st;
-  int e = check_socket(s, 1, &type, &st); /* the page: not permitted on a connected socket */
+  ptn_sock_id id;
+  int e = check_socket(s, 1, &type, &id); /* the page: not permitted on a connected socket */
   if (e) return fail(e);
   uint32_t protocol = PTN_PROTOCOL_DEFAULT, flags = 0;
   if (settings != NULL) { /* NULL: the default settings */
@@ -647,28 +653,29 @@ int WSASetSocketSecurity(uintptr_t s, const void *settings, uint32_t len, void *
     flags = rd32le(p + 4);
     if (protocol > PTN_PROTOCOL_MAX) return fail(PTN_WSAEINVAL);
   }
-  pthread_mutex_lock(&lock);
-  socket_table *t = table_for((int)s, &st, 1);
+  ptn_lock();
+  socket_table *t = table_for(s, &id, 1);
   if (t == NULL) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     return fail(PTN_WSAENOBUFS);
   }
   t->has_security = 1;
   t->security_protocol = protocol;
   t->security_flags = flags;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return 0;
 }
 
-int WSAQuerySocketSecurity(uintptr_t s, const void *queryTemplate, uint32_t templateLen, void *info,
-                           uint32_t *infoLen, void *overlapped, void *completion) {
+PTN_EXPORT int PTN_WSAAPI WSAQuerySocketSecurity(uintptr_t s, const void *queryTemplate,
+                                                 uint32_t templateLen, void *info, uint32_t *infoLen,
+                                                 void *overlapped, void *completion) {
   (void)queryTemplate; /* the template (which peer, which token rights) has nothing to select here */
   (void)templateLen;
   (void)overlapped;
   (void)completion;
   int type = 0;
-  struct stat st;
-  int e = check_socket(s, 0, &type, &st); /* a query is meant for a connected socket too */
+  ptn_sock_id id;
+  int e = check_socket(s, 0, &type, &id); /* a query is meant for a connected socket too */
   if (e) return fail(e);
   if (infoLen == NULL) return fail(PTN_WSAEFAULT);
   if (info == NULL || *infoLen < SIZEOF_SECURITY_QUERY_INFO) {
@@ -676,15 +683,15 @@ int WSAQuerySocketSecurity(uintptr_t s, const void *queryTemplate, uint32_t temp
     return fail(PTN_WSAEMSGSIZE);
   }
   uint32_t protocol = PTN_PROTOCOL_DEFAULT, flags = 0;
-  pthread_mutex_lock(&lock);
-  socket_table *t = table_for((int)s, &st, 0);
+  ptn_lock();
+  socket_table *t = table_for(s, &id, 0);
   if (t != NULL && t->has_security) {
     /* Simulated: nothing is secured for real, the flags only echo that security was requested. */
     protocol = t->security_protocol;
     flags = SOCKET_INFO_CONNECTION_SECURED;
     if (t->security_flags & SOCKET_SETTINGS_GUARANTEE_ENCRYPTION) flags |= SOCKET_INFO_CONNECTION_ENCRYPTED;
   }
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   uint8_t *out = info;
   wr32le(out, protocol);
   wr32le(out + 4, flags);
@@ -694,39 +701,43 @@ int WSAQuerySocketSecurity(uintptr_t s, const void *queryTemplate, uint32_t temp
   return 0;
 }
 
-int WSAGetLastError(void) { return tl_last_error; }
+#if !PTN_WINDOWS /* the Winsock build leaves these to Ws2_32 (ptn_set_last_error sets its error) */
+PTN_EXPORT int PTN_WSAAPI WSAGetLastError(void) { return ptn_get_last_error(); }
 
-void WSASetLastError(int error) { tl_last_error = error; }
+PTN_EXPORT void PTN_WSAAPI WSASetLastError(int error) { ptn_set_last_error(error); }
+#endif
 
 /* ---- test-only exports ------------------------------------------------------------------------- */
 
-int ptn_set_length_unit(int unit) {
+PTN_EXPORT int ptn_set_length_unit(int unit) {
   if (unit != PTN_LENGTH_UNIT_AUTO && unit != PTN_LENGTH_UNIT_UNITS && unit != PTN_LENGTH_UNIT_BYTES) return -1;
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   length_unit = unit;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return 0;
 }
 
-int ptn_length_unit(void) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT int ptn_length_unit(void) {
+  ptn_lock();
   int unit = length_unit;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return unit;
 }
 
+PTN_EXPORT int ptn_length_unit_env(void) { return env_length_unit; /* written once, at load */ }
+
 /* The socket's table for a look-inside call (under lock), or NULL. */
 static socket_table *table_peek(uintptr_t s) {
-  struct stat st;
-  if (socket_stat(s, &st) != 0) return NULL;
-  return table_for((int)s, &st, 0);
+  ptn_sock_id id;
+  if (ptn_sock_identify(s, &id) != 0) return NULL;
+  return table_for(s, &id, 0);
 }
 
-uint32_t ptn_peer_count(uintptr_t s) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT uint32_t ptn_peer_count(uintptr_t s) {
+  ptn_lock();
   socket_table *t = table_peek(s);
   uint32_t n = t ? t->count : 0;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n;
 }
 
@@ -737,32 +748,32 @@ static peer_entry *find_peer_locked(uintptr_t s, const void *sockaddr128) {
   return table_find(table_peek(s), &key);
 }
 
-int ptn_peer_lookup(uintptr_t s, const void *sockaddr128, uint16_t *nameOut, uint32_t nameCap,
+PTN_EXPORT int ptn_peer_lookup(uintptr_t s, const void *sockaddr128, uint16_t *nameOut, uint32_t nameCap,
                     uint64_t *seqOut, uint64_t *timeNsOut) {
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   peer_entry *e = find_peer_locked(s, sockaddr128);
   if (e == NULL) {
-    pthread_mutex_unlock(&lock);
+    ptn_unlock();
     return -1;
   }
   if (nameOut != NULL) memcpy(nameOut, e->name, (size_t)(e->units < nameCap ? e->units : nameCap) * sizeof *nameOut);
   if (seqOut != NULL) *seqOut = e->seq;
   if (timeNsOut != NULL) *timeNsOut = e->time_ns;
   int units = e->units > (uint32_t)INT_MAX ? INT_MAX : (int)e->units;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return units;
 }
 
-int ptn_peer_protocol(uintptr_t s, const void *sockaddr128) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT int ptn_peer_protocol(uintptr_t s, const void *sockaddr128) {
+  ptn_lock();
   peer_entry *e = find_peer_locked(s, sockaddr128);
   int protocol = e ? (int)e->protocol : -1;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return protocol;
 }
 
-int ptn_peer_list(uintptr_t s, void *sockaddrsOut, uint32_t cap) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT int ptn_peer_list(uintptr_t s, void *sockaddrsOut, uint32_t cap) {
+  ptn_lock();
   socket_table *t = table_peek(s);
   uint32_t n = 0;
   if (t != NULL) {
@@ -775,11 +786,11 @@ int ptn_peer_list(uintptr_t s, void *sockaddrsOut, uint32_t cap) {
       }
     }
   }
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n > (uint32_t)INT_MAX ? INT_MAX : (int)n;
 }
 
-uint32_t ptn_last_bytes(void *out, uint32_t cap) {
+PTN_EXPORT uint32_t ptn_last_bytes(void *out, uint32_t cap) {
   if (out != NULL) {
     uint32_t n = tl_last_kept < cap ? tl_last_kept : cap;
     if (n) memcpy(out, tl_last_buf, n);
@@ -787,48 +798,49 @@ uint32_t ptn_last_bytes(void *out, uint32_t cap) {
   return tl_last_len;
 }
 
-uintptr_t ptn_last_socket(void) { return tl_last_socket; }
+PTN_EXPORT uintptr_t ptn_last_socket(void) { return tl_last_socket; }
 
-void ptn_fail_next(uint32_t count, int wsaError) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT void ptn_fail_next(uint32_t count, int wsaError) {
+  ptn_lock();
   fail_count = wsaError != 0 ? count : 0;
   fail_error = wsaError;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
 }
 
-void ptn_refuse_name(const uint16_t *units, uint32_t n) {
+PTN_EXPORT void ptn_refuse_name(const uint16_t *units, uint32_t n) {
   uint16_t *copy = NULL;
   if (n != 0 && units != NULL) {
     copy = malloc((size_t)n * sizeof *copy);
     if (copy != NULL) memcpy(copy, units, (size_t)n * sizeof *copy);
   }
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   free(refused_name);
   refused_name = copy;
   refused_units = copy != NULL ? n : 0;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
 }
 
-uint64_t ptn_call_count(void) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT uint64_t ptn_call_count(void) {
+  ptn_lock();
   uint64_t n = call_count;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n;
 }
 
-uint32_t ptn_max_len_seen(void) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT uint32_t ptn_max_len_seen(void) {
+  ptn_lock();
   uint32_t n = max_len_seen;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n;
 }
 
-void ptn_reset(void) {
-  pthread_mutex_lock(&lock);
-  for (size_t i = 0; i < tables_len; i++) {
+PTN_EXPORT void ptn_reset(void) {
+  ptn_lock();
+  for (size_t i = 0; i < tables_cap; i++) {
     table_free(tables[i]);
     tables[i] = NULL;
   }
+  tables_count = 0;
   next_seq = 1;
   call_count = 0;
   max_len_seen = 0;
@@ -837,36 +849,36 @@ void ptn_reset(void) {
   free(refused_name);
   refused_name = NULL;
   refused_units = 0;
-  length_unit = PTN_LENGTH_UNIT_AUTO;
+  length_unit = load_length_unit; /* the environment's, not AUTO: see the header */
   free(log_records);
   log_records = NULL;
   log_cap = log_count = 0;
   log_dropped = 0;
-  pthread_mutex_unlock(&lock);
-  tl_last_error = 0;
+  ptn_unlock();
+  ptn_set_last_error(0);
   tl_last_socket = 0;
   tl_last_len = 0;
   tl_last_kept = 0;
 }
 
-int ptn_log_enable(uint32_t cap) {
+PTN_EXPORT int ptn_log_enable(uint32_t cap) {
   uint8_t *records = NULL;
   if (cap != 0) {
     records = calloc(cap, PTN_LOG_RECORD_SIZE);
     if (records == NULL) return -1;
   }
-  pthread_mutex_lock(&lock);
+  ptn_lock();
   free(log_records);
   log_records = records;
   log_cap = cap;
   log_count = 0;
   log_dropped = 0;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return 0;
 }
 
-uint32_t ptn_log_read(void *out, uint32_t from, uint32_t cap) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT uint32_t ptn_log_read(void *out, uint32_t from, uint32_t cap) {
+  ptn_lock();
   uint32_t n = 0;
   if (out == NULL) {
     n = log_count;
@@ -874,13 +886,13 @@ uint32_t ptn_log_read(void *out, uint32_t from, uint32_t cap) {
     n = log_count - from < cap ? log_count - from : cap;
     memcpy(out, log_records + (size_t)from * PTN_LOG_RECORD_SIZE, (size_t)n * PTN_LOG_RECORD_SIZE);
   }
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n;
 }
 
-uint64_t ptn_log_dropped(void) {
-  pthread_mutex_lock(&lock);
+PTN_EXPORT uint64_t ptn_log_dropped(void) {
+  ptn_lock();
   uint64_t n = log_dropped;
-  pthread_mutex_unlock(&lock);
+  ptn_unlock();
   return n;
 }
