@@ -246,6 +246,10 @@ async function dispatch(argv: string[], ctx: Context): Promise<number> {
   if (first.startsWith('-')) {
     throw new UsageError(`unknown option '${first}' (options follow the command)`);
   }
+  if (first === 'doctor') {
+    const { doctorCommand } = await import('./doctor-command.js');
+    return doctorCommand(argv.slice(1), { stdout: ctx.out, stderr: ctx.err });
+  }
   if (first === 'serve') {
     // The main job (host/main-job.ts), loaded only when asked for.
     const { serveCommand } = await import('./main-job.js');

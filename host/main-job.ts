@@ -47,6 +47,11 @@ export interface MainJobOptions {
   registration?: boolean;
   /** A library to register with instead of the platform's backend. */
   library?: string;
+  /**
+   * Give each server socket WSASetSocketSecurity (SecurityProtocol = `protocol`) between socket()
+   * and bind(), through createSecureSocket (default false). Needs registration on.
+   */
+  security?: boolean;
   /** An already opened backend (tests); not closed by the job. */
   backend?: Backend;
   /** Keep every reply's arrival time per client (CrowdClientResult.replyTimes). */
@@ -71,6 +76,8 @@ export interface MainJobSummary {
   options: {
     peers: number; datagramsPerPeer: number | null; durationMs: number | null; maxPeers: number; maxPending: number;
     targetName: string; protocol: string; families: UdpFamily[]; concurrency: number; timeoutMs: number; registration: boolean;
+    /** WSASetSocketSecurity was called on each server socket before it was bound. */
+    security: boolean;
   };
   endpoints: { family: UdpFamily; address: string; port: number }[];
   elapsedSeconds: number;
@@ -145,6 +152,8 @@ export async function runMainJob(options: MainJobOptions = {}, hooks: MainJobHoo
   const protocol = options.protocol ?? DEFAULTS.protocol;
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const security = options.security ?? false;
+  if (security && !registration) throw new Error('security needs the native backend: it cannot go with registration off');
   const memoryStart = memorySnapshot();
 
   const backend = registration ? options.backend ?? await openBackend(options.library) : undefined;
@@ -159,6 +168,7 @@ export async function runMainJob(options: MainJobOptions = {}, hooks: MainJobHoo
   try {
     server = await EchoServer.start({
       bridge: backend?.bridge, registration, targetName, protocol, maxPeers, maxPending, families,
+      ...(security ? { security: { protocol } } : {}),
     });
     await hooks.onStart?.(server);
     crowd = new Crowd();
@@ -205,7 +215,7 @@ export async function runMainJob(options: MainJobOptions = {}, hooks: MainJobHoo
     options: {
       peers, datagramsPerPeer: Number.isFinite(datagramsPerPeer) ? datagramsPerPeer : null, durationMs: durationMs ?? null,
       maxPeers, maxPending, targetName: typeof targetName === 'function' ? '(a function)' : targetName,
-      protocol: String(protocol), families, concurrency, timeoutMs, registration,
+      protocol: String(protocol), families, concurrency, timeoutMs, registration, security,
     },
     endpoints: server!.endpoints.map((e) => ({ family: e.family, address: e.address, port: e.port })),
     elapsedSeconds,
@@ -243,7 +253,8 @@ export function formatSummary(s: MainJobSummary): string {
   const what = o.datagramsPerPeer !== null ? `${formatCount(o.peers)} peers × ${formatCount(o.datagramsPerPeer)} datagrams` : `${formatCount(o.peers)} peers for ${(o.durationMs ?? 0) / 1000} s`;
   const head = `${what} against ${s.endpoints.map(where).join(' and ')}` +
     (s.interrupted ? ` — stopped early by ${s.interrupted}` : '') + '\n' +
-    (s.backend ? `registering with ${s.backend.description}\n` : 'registration off: plain echo\n');
+    (s.backend ? `registering with ${s.backend.description}\n` : 'registration off: plain echo\n') +
+    (o.security ? `socket security: WSASetSocketSecurity (${o.protocol}) on each server socket, before bind\n` : '');
   const lat = (p: Percentiles | null) => (p ? `p50 ${formatMicros(p.p50)}  p90 ${formatMicros(p.p90)}  p99 ${formatMicros(p.p99)}  max ${formatMicros(p.max)}` : 'none');
   const r = s.registrations;
   const d = s.datagrams;
@@ -494,6 +505,9 @@ Options:
   --timeout MS              a datagram unanswered this long counts as lost (default 500)
   --library PATH            register with this library (exports the Fwpuclnt.dll functions)
   --no-registration         plain echo, nothing registered
+  --security                call WSASetSocketSecurity (SecurityProtocol = --protocol) on each
+                            server socket after socket() and before bind(), as Microsoft
+                            documents for a UDP server (default off)
   --json                    print the summary as JSON only, on stdout
   --quiet                   no progress line on stderr
   --bench                   measure: datagrams/s with registration on against off (same server,
@@ -523,6 +537,7 @@ const SERVE_OPTIONS = {
   timeout: { type: 'string' },
   library: { type: 'string' },
   'no-registration': { type: 'boolean' },
+  security: { type: 'boolean' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   bench: { type: 'boolean' },
@@ -599,7 +614,10 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
       timeoutMs: whole('timeout', values.timeout, 1),
       library: values.library,
       registration: !values['no-registration'],
+      security: values.security === true,
     };
+    if (values.security && values['no-registration']) throw new ServeUsageError('--security needs the native backend: drop --no-registration');
+    if (values.security && values.bench) throw new ServeUsageError('--bench measures the registration cost on plain sockets: drop --security');
     if (values.bench && values['no-registration']) throw new ServeUsageError('--bench compares registration on and off: drop --no-registration');
     bench = {
       peers: whole('peers', values.peers, 1), rounds: whole('rounds', values.rounds, 1), roundMs: whole('round-ms', values['round-ms'], 50),

@@ -62,7 +62,7 @@ interface ConformanceBuilder {
 }
 
 /** The conformance library's path, compiling it first when it is missing or out of date. */
-async function conformanceLibrary(): Promise<{ path: string; builtNow: boolean }> {
+export async function conformanceLibrary(): Promise<{ path: string; builtNow: boolean }> {
   const root = packageRoot();
   const prebuilt = join(root, CONFORMANCE_LIBRARY);
   const script = join(root, 'build/conformance.mjs');

@@ -70,7 +70,7 @@ export class SystemSockets {
   private readonly bsd: boolean;
   private readonly c: Constants;
   private readonly koffi: Koffi;
-  private readonly fn: Record<'socket' | 'bind' | 'close' | 'getsockname' | 'setsockopt', Fn>;
+  private readonly fn: Record<'socket' | 'bind' | 'connect' | 'close' | 'getsockname' | 'setsockopt', Fn>;
   private readonly lastError: () => number;
 
   constructor(platform: NodeJS.Platform = process.platform) {
@@ -84,6 +84,7 @@ export class SystemSockets {
       this.fn = {
         socket: ws2.func('uintptr_t __stdcall socket(int af, int type, int protocol)'),
         bind: ws2.func('int __stdcall bind(uintptr_t s, const uint8_t *name, int namelen)'),
+        connect: ws2.func('int __stdcall connect(uintptr_t s, const uint8_t *name, int namelen)'),
         close: ws2.func('int __stdcall closesocket(uintptr_t s)'),
         getsockname: ws2.func('int __stdcall getsockname(uintptr_t s, _Out_ uint8_t *name, _Inout_ int *namelen)'),
         setsockopt: ws2.func('int __stdcall setsockopt(uintptr_t s, int level, int optname, const int *optval, int optlen)'),
@@ -95,6 +96,7 @@ export class SystemSockets {
       this.fn = {
         socket: libc.func('int socket(int domain, int type, int protocol)'),
         bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t addrlen)'),
+        connect: libc.func('int connect(int fd, const uint8_t *addr, uint32_t addrlen)'),
         close: libc.func('int close(int fd)'),
         getsockname: libc.func('int getsockname(int fd, _Out_ uint8_t *addr, _Inout_ uint32_t *addrlen)'),
         setsockopt: libc.func('int setsockopt(int fd, int level, int optname, const int *optval, uint32_t optlen)'),
@@ -139,6 +141,12 @@ export class SystemSockets {
   bind(s: SocketHandle, windowsSockaddr: Uint8Array): void {
     const native = this.toNative(windowsSockaddr);
     if (this.fn.bind(s, native, native.byteLength) !== 0) throw this.error('bind');
+  }
+
+  /** connect(), from a sockaddr in the codec's Windows layout (for a UDP socket: sets its peer). */
+  connect(s: SocketHandle, windowsSockaddr: Uint8Array): void {
+    const native = this.toNative(windowsSockaddr);
+    if (this.fn.connect(s, native, native.byteLength) !== 0) throw this.error('connect');
   }
 
   close(s: SocketHandle): void {
