@@ -75,6 +75,7 @@ Usage:
   ${TOOL} validate HEX [options]
   ${TOOL} serve [options]
   ${TOOL} bench [--quick] [--json FILE] [--svg FILE]
+  ${TOOL} doctor [--json] [--library PATH]
   ${TOOL} help [COMMAND]
 
 Commands:
@@ -83,6 +84,8 @@ Commands:
   validate   check a buffer against the rules and summarise it
   serve      run the main job: a UDP echo server that registers each peer before answering it
   bench      measure throughput against the alternatives ('${TOOL} bench --help')
+  doctor     ask the DLL which length unit it reads and what it refuses; on Windows, run it and
+             report the result ('${TOOL} doctor --help')
 
 Options:
   -h, --help             show this help; '${TOOL} COMMAND --help' shows a command's options
