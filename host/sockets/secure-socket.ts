@@ -122,19 +122,39 @@ function adoptOnWindows(options: SecureSocketOptions, address: string, port: num
 
 /** POSIX: Node's public way to adopt a descriptor. */
 function adoptOnPosix(options: SecureSocketOptions, address: string, port: number): Adopted {
-  const native = nativeSocket(options, address, port);
+  // First: createSocket validates Node's own options (buffer sizes) and may throw, before the
+  // native socket exists.
   const socket = dgram.createSocket(dgramOptions(options));
+  let native: SocketHandle;
+  try {
+    native = nativeSocket(options, address, port);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
   return {
     socket,
     bind() {
       try {
         socket.bind({ fd: Number(native), exclusive: true });
       } catch (error) {
-        systemSockets().close(native); // not adopted: still ours to close
+        // Not adopted (refused before uv_udp_open, or it failed): still ours to close. Adopted (a
+        // later step threw, e.g. a buffer size libuv refuses): socket.close() closes it, once.
+        if (!holdsDescriptor(socket)) systemSockets().close(native);
         throw error;
       }
     },
   };
+}
+
+/** Whether Node's handle has a socket: address() (getsockname on it) works only then. */
+function holdsDescriptor(socket: dgram.Socket): boolean {
+  try {
+    socket.address();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

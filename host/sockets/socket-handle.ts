@@ -30,7 +30,8 @@ function expectedAddress(socket: dgram.Socket): LocalAddress {
   try {
     local = socket.address();
   } catch (cause) {
-    throw new SocketHandleError('not-bound', 'the socket is not bound yet: call socketHandle() after it emits \'listening\'', { cause });
+    // Node says the same for a socket not yet bound and one already closed.
+    throw new SocketHandleError('not-bound', 'the socket is not bound (or already closed): call socketHandle() after it emits \'listening\' and before close()', { cause });
   }
   // Node may name a zone (fe80::1%eth0); the address bytes and the port identify the socket.
   const address = local.address.replace(/%.*$/, '');

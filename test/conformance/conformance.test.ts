@@ -19,6 +19,8 @@ import koffi from 'koffi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { buildConformanceLibrary } from '../../build/conformance.mjs';
+// The descriptor behind a Node socket or server, found through Node's exported libuv (no internals).
+import { fdOf } from '../support/sockets.js';
 
 // ---- SPEC §1 / §3 -------------------------------------------------------------------------------
 const SIZEOF_HEADER = 144;
@@ -211,13 +213,6 @@ afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The POSIX descriptor behind a Node socket or server (libuv's handle). */
-function fdOf(handleOwner: unknown): number {
-  const fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('no descriptor on this handle');
-  return fd;
-}
-
 async function udp(type: 'udp4' | 'udp6' = 'udp4'): Promise<{ socket: dgram.Socket; fd: number; port: number }> {
   const socket = dgram.createSocket(type);
   cleanups.push(() => socket.close());
@@ -339,7 +334,7 @@ describe('WSASetSocketPeerTargetName: the socket, checked for real', () => {
     });
     const s = await accepted;
     // Connected, but the family is checked before the connection (SPEC §3 order).
-    expect(setName(fdOf(s), record())).toBe(WSAEAFNOSUPPORT);
+    expect(setName(fdOf(s, { path, accepted: true }), record())).toBe(WSAEAFNOSUPPORT);
   });
 
   const rawSocket = (() => {
