@@ -10,7 +10,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { CommandLineError, parseCommandLine, oneOf, wholeNumber, protocolArgument } from './cli-args.js';
 
 import {
   decodePeerTargetName,
@@ -20,13 +20,13 @@ import {
   PeerTargetNameError,
   toHex,
   validatePeerTargetName,
+  HARD_MAX_TARGET_NAME_LENGTH,
 } from './index.js';
 import type {
   CodecOptions,
   DecodedPeer,
   LengthUnit,
   PeerTargetNameInput,
-  ProtocolInput,
   SocketType,
 } from './types.js';
 
@@ -134,6 +134,8 @@ ${COMMON_OPTIONS}
 
 type CommandName = 'encode' | 'decode' | 'validate';
 const COMMANDS: readonly CommandName[] = ['encode', 'decode', 'validate'];
+/** Every command, for the usage line. */
+const ALL_COMMANDS = [...COMMANDS, 'serve', 'bench', 'doctor', 'help'] as const;
 
 const SYNOPSIS: Record<CommandName, string> = {
   encode: `${TOOL} encode --protocol P --peer ADDR --name SPN [--length-unit U] [--socket-type T] [--max-name-length N] [--format hex|json|table]`,
@@ -192,7 +194,7 @@ export async function main(argv: string[], io?: Partial<CliIO>): Promise<number>
         err.write(`Usage: ${SYNOPSIS[e.command]}\n`);
         err.write(`Try '${TOOL} ${e.command} --help' for more information.\n`);
       } else {
-        err.write(`Usage: ${TOOL} encode|decode|validate ... (see '${TOOL} --help')\n`);
+        err.write(`Usage: ${TOOL} ${ALL_COMMANDS.join('|')} ... (see '${TOOL} --help')\n`);
       }
       return EXIT_USAGE;
     }
@@ -283,15 +285,15 @@ function parse<O extends Record<string, { type: 'string' | 'boolean'; short?: st
   options: O,
   allowPositionals: boolean,
 ) {
+  return asUsage(command, () => parseCommandLine(args, options, allowPositionals));
+}
+
+/** Runs `check`, turning the shared command-line errors into this command's usage errors. */
+function asUsage<T>(command: CommandName, check: () => T): T {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    return check();
   } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) {
-      // Node's messages run over several lines; the first says what is wrong.
-      const message = (e as Error).message.split('\n')[0] ?? String(e);
-      throw new UsageError(message, command);
-    }
+    if (e instanceof CommandLineError) throw new UsageError(e.message, command);
     throw e;
   }
 }
@@ -308,9 +310,9 @@ async function runEncode(args: string[], ctx: Context): Promise<number> {
   if (values.protocol === undefined) throw new UsageError('missing required option --protocol', 'encode');
   if (values.name === undefined) throw new UsageError('missing required option --name', 'encode');
 
-  const options = codecOptions(values);
+  const options = codecOptions('encode', values);
   const input: PeerTargetNameInput = {
-    protocol: protocolArgument(values.protocol),
+    protocol: asUsage('encode', () => protocolArgument('protocol', values.protocol))!,
     targetName: values.name,
   };
   if (values.peer !== undefined) input.peer = values.peer;
@@ -332,13 +334,6 @@ async function runEncode(args: string[], ctx: Context): Promise<number> {
   return EXIT_OK;
 }
 
-/** `0`, `1`, `2` (any integer text) go to the API as numbers; names go through as text. */
-function protocolArgument(text: string): ProtocolInput {
-  const trimmed = text.trim();
-  if (/^[+-]?\d+$/.test(trimmed)) return Number(trimmed);
-  return text as ProtocolInput;
-}
-
 // ---- decode -----------------------------------------------------------------------------------
 
 async function runDecode(args: string[], ctx: Context): Promise<number> {
@@ -348,7 +343,7 @@ async function runDecode(args: string[], ctx: Context): Promise<number> {
     return EXIT_OK;
   }
   const format = pickFormat('decode', values.format, ['json', 'table'], 'json');
-  const options = codecOptions(values);
+  const options = codecOptions('decode', values);
   const bytes = await readHexArgument('decode', positionals, ctx);
 
   if (values.lenient) {
@@ -388,7 +383,7 @@ async function runValidate(args: string[], ctx: Context): Promise<number> {
     ctx.out.write(HELP.validate);
     return EXIT_OK;
   }
-  const options = codecOptions(values);
+  const options = codecOptions('validate', values);
   const bytes = await readHexArgument('validate', positionals, ctx);
   if (!checkValid(bytes, options, ctx)) return EXIT_RULE;
   const decoded = decodePeerTargetName(bytes, options);
@@ -419,18 +414,18 @@ function formatPeer(peer: DecodedPeer): string {
 
 // ---- Shared pieces ----------------------------------------------------------------------------
 
-/** Option values go to the API as given: it owns the rules (and its errors name the option). */
-function codecOptions(values: CodecValues): CodecOptions {
-  const options: CodecOptions = {};
-  if (values['length-unit'] !== undefined) options.lengthUnit = values['length-unit'] as LengthUnit;
-  if (values['socket-type'] !== undefined) options.socketType = values['socket-type'] as SocketType;
-  const max = values['max-name-length'];
-  if (max !== undefined) {
-    // Number('') is 0 and Number(' 12 ') is 12: give the API NaN for anything that is not a number
-    // as written, so it reports the value as invalid rather than a silently different one.
-    options.maxTargetNameLength = max.trim() === '' ? Number.NaN : Number(max);
-  }
-  return options;
+/** The codec options as typed: a value the CLI does not accept is a usage error naming the flag. */
+function codecOptions(command: CommandName, values: CodecValues): CodecOptions {
+  return asUsage(command, () => {
+    const options: CodecOptions = {};
+    const lengthUnit = oneOf<LengthUnit>('length-unit', values['length-unit'], ['auto', 'units', 'bytes']);
+    const socketType = oneOf<SocketType>('socket-type', values['socket-type'], ['dgram', 'stream']);
+    const max = wholeNumber('max-name-length', values['max-name-length'], 1, HARD_MAX_TARGET_NAME_LENGTH);
+    if (lengthUnit !== undefined) options.lengthUnit = lengthUnit;
+    if (socketType !== undefined) options.socketType = socketType;
+    if (max !== undefined) options.maxTargetNameLength = max;
+    return options;
+  });
 }
 
 function pickFormat<F extends string>(

@@ -1,5 +1,5 @@
 // `peer-target-name doctor [--json] [--library PATH]`: the command line around host/doctor.ts.
-import { parseArgs } from 'node:util';
+import { CommandLineError, parseCommandLine } from './cli-args.js';
 import { runDoctor, formatDoctorReport, doctorExitStatus } from './doctor.js';
 import { BackendUnavailableError } from './main-job/backend.js';
 
@@ -32,12 +32,10 @@ Please report the --json output of a Windows run to the project.
 export async function doctorCommand(argv: string[], io: DoctorIO): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: { json: { type: 'boolean' }, library: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
+    ({ values } = parseCommandLine(argv, { json: { type: 'boolean' }, library: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false));
   } catch (e) {
-    io.stderr.write(`peer-target-name doctor: ${(e as Error).message.split('\n')[0]}\nTry 'peer-target-name doctor --help'.\n`);
+    if (!(e instanceof CommandLineError)) throw e;
+    io.stderr.write(`peer-target-name doctor: ${e.message}\nTry 'peer-target-name doctor --help'.\n`);
     return 2;
   }
   if (values.help) {

@@ -3,7 +3,7 @@
 // peer, driven by a crowd of simulated clients — real dgram sockets, one port each, on a worker
 // thread. `peer-target-name serve` runs it (`npm start` with defaults); `serve --bench` measures what
 // registering costs against the same server with registration off.
-import { parseArgs } from 'node:util';
+import { CommandLineError, parseCommandLine, oneOf, protocolArgument, requireWith, wholeNumber } from './cli-args.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { encodePeerTargetName, PeerTargetNameError } from './index.js';
@@ -546,22 +546,12 @@ const SERVE_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class ServeUsageError extends Error {}
-
-function whole(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim())) throw new ServeUsageError(`--${name} must be a whole number, got '${text}'`);
-  const n = Number(text.trim());
-  if (n < min) throw new ServeUsageError(`--${name} must be at least ${min}, got ${n}`);
-  return n;
-}
-
 /** '10s', '1500ms', '2m', '3' (seconds) → ms. */
 export function parseDuration(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
-  if (!m) throw new ServeUsageError(`--duration must look like 10s, 1500ms or 2m, got '${text}'`);
+  if (!m) throw new CommandLineError(`invalid value '${text}' for --duration (expected a time such as 10s, 1500ms or 2m)`);
   const value = Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000);
-  if (!(value > 0)) throw new ServeUsageError('--duration must be more than 0');
+  if (!(value > 0)) throw new CommandLineError(`invalid value '${text}' for --duration (expected more than 0)`);
   return value;
 }
 
@@ -582,9 +572,10 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 export async function serveCommand(argv: string[], io: ServeIO): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseCommandLine(argv, SERVE_OPTIONS, false));
   } catch (e) {
-    io.stderr.write(`peer-target-name serve: ${(e as Error).message.split('\n')[0]}\nTry 'peer-target-name serve --help'.\n`);
+    if (!(e instanceof CommandLineError)) throw e;
+    io.stderr.write(`peer-target-name serve: ${e.message}\nTry 'peer-target-name serve --help'.\n`);
     return 2;
   }
   if (values.help) {
@@ -594,33 +585,31 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
   let options: MainJobOptions;
   let bench: BenchOptions;
   try {
-    const families: UdpFamily[] | undefined = values.family === undefined ? undefined
-      : values.family === 'both' ? ['udp4', 'udp6'] : values.family === 'ipv4' ? ['udp4'] : values.family === 'ipv6' ? ['udp6']
-        : (() => { throw new ServeUsageError(`--family must be both, ipv4 or ipv6, got '${values.family}'`); })();
-    const protocol = values.protocol;
-    if (protocol !== undefined && !['default', 'ipsec', 'ipsec2'].includes(protocol)) {
-      throw new ServeUsageError(`--protocol must be default, ipsec or ipsec2, got '${protocol}'`);
-    }
+    const family = oneOf('family', values.family, ['both', 'ipv4', 'ipv6']);
+    const families: UdpFamily[] | undefined = family === undefined ? undefined
+      : family === 'both' ? ['udp4', 'udp6'] : family === 'ipv4' ? ['udp4'] : ['udp6'];
+    const protocol = protocolArgument('protocol', values.protocol);
+    requireWith(values, 'bench', ['rounds', 'round-ms']);
     options = {
-      peers: whole('peers', values.peers, 1),
-      datagramsPerPeer: whole('datagrams-per-peer', values['datagrams-per-peer'], 1),
+      peers: wholeNumber('peers', values.peers, 1),
+      datagramsPerPeer: wholeNumber('datagrams-per-peer', values['datagrams-per-peer'], 1),
       durationMs: values.duration === undefined ? undefined : parseDuration(values.duration),
-      maxPeers: whole('max-peers', values['max-peers'], 1),
-      maxPending: whole('max-pending', values['max-pending'], 1),
+      maxPeers: wholeNumber('max-peers', values['max-peers'], 1),
+      maxPending: wholeNumber('max-pending', values['max-pending'], 1),
       targetName: values['target-name'],
-      protocol: protocol as ProtocolInput | undefined,
+      protocol,
       families,
-      concurrency: whole('concurrency', values.concurrency, 1),
-      timeoutMs: whole('timeout', values.timeout, 1),
+      concurrency: wholeNumber('concurrency', values.concurrency, 1),
+      timeoutMs: wholeNumber('timeout', values.timeout, 1),
       library: values.library,
       registration: !values['no-registration'],
       security: values.security === true,
     };
-    if (values.security && values['no-registration']) throw new ServeUsageError('--security needs the native backend: drop --no-registration');
-    if (values.security && values.bench) throw new ServeUsageError('--bench measures the registration cost on plain sockets: drop --security');
-    if (values.bench && values['no-registration']) throw new ServeUsageError('--bench compares registration on and off: drop --no-registration');
+    if (values.security && values['no-registration']) throw new CommandLineError('--security needs the native backend: drop --no-registration');
+    if (values.security && values.bench) throw new CommandLineError('--bench measures the registration cost on plain sockets: drop --security');
+    if (values.bench && values['no-registration']) throw new CommandLineError('--bench compares registration on and off: drop --no-registration');
     bench = {
-      peers: whole('peers', values.peers, 1), rounds: whole('rounds', values.rounds, 1), roundMs: whole('round-ms', values['round-ms'], 50),
+      peers: wholeNumber('peers', values.peers, 1), rounds: wholeNumber('rounds', values.rounds, 1), roundMs: wholeNumber('round-ms', values['round-ms'], 50),
       maxPeers: options.maxPeers, targetName: options.targetName, protocol: options.protocol, families, concurrency: options.concurrency,
       timeoutMs: options.timeoutMs, library: options.library,
     };
@@ -628,13 +617,13 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
     // --bench: 1 warm-up and 3 measured first-contact rounds of 2 × 200 new peers each.
     const sockets = (options.peers ?? (values.bench ? 256 : DEFAULTS.peers)) + (values.bench ? 4 * 2 * 200 : 0) + 64;
     if (limit !== undefined && sockets > limit) {
-      throw new ServeUsageError(`--peers ${options.peers} needs about ${sockets} open files, over this process's limit of ${limit} (raise it with ulimit -n)`);
+      throw new CommandLineError(`--peers ${options.peers} needs about ${sockets} open files, over this process's limit of ${limit} (raise it with ulimit -n)`);
     }
     const problem = checkTemplate(typeof options.targetName === 'string' ? options.targetName : DEFAULTS.targetName,
       options.protocol ?? DEFAULTS.protocol, families ?? ['udp4', 'udp6']);
-    if (problem) throw new ServeUsageError(problem);
+    if (problem) throw new CommandLineError(problem);
   } catch (e) {
-    if (e instanceof ServeUsageError) {
+    if (e instanceof CommandLineError) {
       io.stderr.write(`peer-target-name serve: ${e.message}\nTry 'peer-target-name serve --help'.\n`);
       return 2;
     }

@@ -26,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parseArgs } from 'node:util';
+import { CommandLineError, parseCommandLine } from '../cli-args.js';
 import * as L from '../generated/layout.js';
 import { encodePeerTargetName, encodePeerTargetNames } from '../index.js';
 import { sharedCodec } from '../codec.js';
@@ -628,18 +628,15 @@ function ratios(ctx: Context, memory: BenchReport['memory']): { ratios: Record<R
 export async function runBench(argv: string[], io: BenchIO): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        quick: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
-        progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, library: { type: 'string' },
-        strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    ({ values } = parseCommandLine(argv, {
+      quick: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
+      progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, library: { type: 'string' },
+      strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    }, false));
+    if (values.progress && values['no-progress']) throw new CommandLineError('--progress and --no-progress contradict each other: give one');
   } catch (error) {
-    io.stderr.write(`peer-target-name bench: ${(error as Error).message}\n${HELP}`);
+    if (!(error instanceof CommandLineError)) throw error;
+    io.stderr.write(`peer-target-name bench: ${error.message}\nTry 'peer-target-name bench --help'.\n`);
     return 2;
   }
   if (values.help) {
