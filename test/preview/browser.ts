@@ -30,16 +30,23 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A fresh profile each time, and nothing that talks to the network on its own. */
+/**
+ * A fresh profile each time, and nothing that talks to the network on its own. Rendering is pinned
+ * for the screenshot tests: one device pixel per CSS pixel, sRGB, grey-scale antialiasing without
+ * font hinting, so the same fonts draw the same pixels run after run.
+ */
 export async function launchChromium(executable: string): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'ptn-preview-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: executable,
     headless: true,
     viewport: { width: 1400, height: 900 },
+    deviceScaleFactor: 1,
+    colorScheme: 'light',
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--force-color-profile=srgb', '--font-render-hinting=none', '--disable-lcd-text', '--hide-scrollbars',
     ],
   });
   return {

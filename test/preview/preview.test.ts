@@ -262,6 +262,8 @@ describe('preview: build mode', () => {
     expect(kinds.some((k) => /^padding\s*padding/.test(k))).toBe(true);
     expect(kinds.some((k) => /^tail\s*tail/.test(k))).toBe(true);
     expect(await page.locator('#hexdump .b.k-tail').count()).toBe(4);
+    // The long zero run is folded; opened, every padding byte is there.
+    await page.click('#hexdump button.fold');
     expect(await page.locator('#hexdump .b.k-padding').count()).toBe(4 + 8 + 112);
 
     expect(await page.textContent('#unit-now')).toMatch(/PeerTargetNameStringLen = 23 \(UTF-16 units, auto with ipsec\)/);
@@ -283,7 +285,7 @@ describe('preview: build mode', () => {
     expect(unlabelled).toEqual([]);
     await page.focus('#mode-build');
     const order: string[] = ['mode-build'];
-    for (let i = 0; i < 16; i++) {
+    for (let i = 0; i < 17; i++) {
       await page.keyboard.press('Tab');
       order.push(await page.evaluate(() => {
         const el = document.activeElement as HTMLElement | null;
@@ -292,10 +294,17 @@ describe('preview: build mode', () => {
     }
     expect(order).toEqual([
       'mode-build', 'protocol', 'address', 'port', 'zone', 'flow', 'name', 'unit', 'summary', 'socket',
-      'copy-hex', 'copy-c', 'copy-link', 'to-inspect', 'row0', 'row1', 'row2',
+      // The dump's fold button, then the table: one tab stop (its rows are reached with the arrow keys).
+      'copy-hex', 'copy-c', 'copy-link', 'to-inspect', 'button', 'row0', 'summary', 'summary',
     ]);
-    // The focused row (#3, PeerAddress.sin_family) has its bytes selected in the dump.
+    // The focused row (#1, SecurityProtocol) has its bytes selected in the dump.
     const selected = () => page.$$eval('#hexdump .b.sel', (els) => els.map((e) => Number((e as HTMLElement).dataset.i)));
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await selected()).toEqual([0, 1, 2, 3]);
+    // Down to the third row (#3, PeerAddress.sin_family).
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
     expect(await selected()).toEqual([8, 9]);
     // Arrow keys walk the rows: down to sin_port, then back up.
     await page.keyboard.press('ArrowDown');
@@ -318,7 +327,7 @@ describe('preview: build mode', () => {
     await expect.poll(() => page.textContent('#copy-status')).toBe('Copied the C initialiser.');
     const cInit = await page.evaluate(() => navigator.clipboard.readText());
     expect(cInit).toBe(await page.textContent('#c-init'));
-    expect(cInit).toMatch(/^static const unsigned char peer_target_name\[190\] = \{$/m);
+    expect(cInit).toMatch(/^PTN_ALIGN8 static const unsigned char peer_target_name\[190\] = \{$/m);
     expect(cInit).toMatch(/PeerAddress\.sin6_scope_id: 7/);
     // It compiles, and the array holds the very bytes.
     expect(compileAndDump(cInit)).toBe(VECTORS.cases.ipv6_zone);
