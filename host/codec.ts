@@ -15,9 +15,10 @@
 //   work     per call: input records | status records | peer texts | spilled names | output
 import * as L from './generated/layout.js';
 import { instantiateCodec, type CodecExports } from './loader.js';
-import { PeerTargetNameError, reasonError, type ReasonContext } from './errors.js';
-import type { ResolvedOptions } from './options.js';
-import type { PeerInput, PeerTargetNameInput } from './types.js';
+import { PeerTargetNameError, quotedOf, reasonError, textOf, thrownText, type ReasonContext } from './errors.js';
+import type { ResolvedOptions, ZoneResolver } from './options.js';
+import { bufferOf, isArrayBuffer, isSharedArrayBuffer, lengthOf, offsetOf, typedArrayKind } from './views.js';
+import type { PeerInput, PeerObject, PeerTargetNameInput } from './types.js';
 
 const PAGE = 65536;
 const NAME_ARENA_BYTES = 256 * 1024;
@@ -97,6 +98,22 @@ class ViewCache {
   }
 }
 
+/** The u32 words of one input record. */
+const INPUT_WORDS = L.SIZEOF_INPUT >>> 2;
+
+/** What readChunk() read of one chunk, for writeChunk() and the chunk's errors. */
+interface ChunkRead {
+  written: number;
+  /** Every record's peer text and name, back to back. */
+  joined: string;
+  /** Bytes the records take if all succeed. */
+  bytes: number;
+  /** Where `joined` starts in the codec's memory: the records' string offsets count from it. */
+  textBase: number;
+  /** The caller's peer text, by record, where the codec's was cut or had its zone translated. */
+  given: Map<number, string> | undefined;
+}
+
 /** Where one chunk's areas start in the work region. */
 interface ChunkLayout {
   records: number;
@@ -138,6 +155,77 @@ export function familyFlag(family: unknown): number | undefined {
   }
 }
 
+/** The field each step of readInput() reads, for the error when a getter throws. */
+const READ_FIELDS = ['protocol', 'peer', 'peer.address', 'peer.port', 'peer.family', 'peer.flowInfo', 'peer.scopeId', 'targetName'];
+
+function notAnInput(input: unknown, got: string): PeerTargetNameError {
+  return new PeerTargetNameError('WSAEFAULT', 'input', `expected an input object { protocol, peer, targetName }, got ${got}`, { value: input });
+}
+
+/** What an object that is no input object is (an array, a buffer, a view, a Map or Set); undefined otherwise. Never throws. */
+function objectKind(value: object): string | undefined {
+  try {
+    if (Array.isArray(value)) return 'an array';
+    const typed = typedArrayKind(value);
+    if (typed !== undefined) return `a ${typed}`;
+    if (ArrayBuffer.isView(value)) return 'a DataView';
+    if (isArrayBuffer(value)) return 'an ArrayBuffer';
+    if (isSharedArrayBuffer(value)) return 'a SharedArrayBuffer';
+    if (value instanceof Map) return 'a Map';
+    if (value instanceof Set) return 'a Set';
+  } catch {
+    return 'a revoked proxy';
+  }
+  return undefined;
+}
+
+const NUMERIC_ZONE = /^[0-9]+$/;
+
+/**
+ * The peer text with a named zone (`fe80::1%eth0`, `[fe80::1%eth0]:500`) replaced by its interface
+ * index, as the host's resolver gives it; the text unchanged when the zone is numeric, empty or
+ * absent (the codec's to judge). A name the resolver does not know is WSAEINVAL naming the zone.
+ */
+function numericZone(text: string, bracketed: boolean, resolveZone: ZoneResolver): string | PeerTargetNameError {
+  const percent = text.indexOf('%');
+  let end = text.length;
+  if (bracketed) {
+    end = text.indexOf(']', percent);
+    if (end < 0) return text; // not '[address]:port': the codec says so
+  }
+  const zone = text.slice(percent + 1, end);
+  if (zone === '' || NUMERIC_ZONE.test(zone)) return text;
+  let index: unknown;
+  try {
+    index = resolveZone(zone);
+  } catch (cause) {
+    return new PeerTargetNameError('WSAEINVAL', 'peer.address',
+      `the zone ${JSON.stringify(zone)} in ${JSON.stringify(text)} could not be looked up: ${thrownText(cause)}`, { value: zone, cause });
+  }
+  if (!isU32(index) || index === 0) {
+    return new PeerTargetNameError('WSAEINVAL', 'peer.address',
+      `the zone ${JSON.stringify(zone)} in ${JSON.stringify(text)} is no network interface of this host ` +
+      '(a zone is an interface name, or its index, e.g. %2)', { value: zone });
+  }
+  return text.slice(0, percent + 1) + index + text.slice(end);
+}
+
+/** The error for a codec reason about one record, with what its input held (never read again). */
+function recordError(reason: number, detail: number, options: ResolvedOptions, flags: number, peer: string | undefined,
+  port: number, scope: number, name: string | undefined): PeerTargetNameError {
+  const context: ReasonContext = { maxTargetNameLength: options.maxTargetNameLength, targetName: name };
+  const kind = flags & L.FLAG_PEER_MASK;
+  if (kind === L.PEER_TEXT) {
+    context.peerText = peer;
+  } else if (kind === L.PEER_FIELDS) {
+    context.peerText = peer;
+    context.peerIsObject = true;
+    context.port = port;
+    if (flags & L.FLAG_SCOPE_GIVEN) context.scopeId = scope;
+  }
+  return reasonError(reason, detail, context);
+}
+
 /** The raw fields a decode call leaves in the result record. */
 export interface RawDecode {
   length: number;
@@ -173,12 +261,26 @@ export class Codec {
   /** The one-record layout of the last call, and the name limit it was made for. */
   private single: ChunkLayout | undefined;
   private singleMax = -1;
-  // What writeFields read from an input, for the caller to place: the peer's address text
-  // (undefined for none) and the target name. Fields, not a returned object: nothing is allocated.
+  // The snapshot of the input read last (readInput): plain values, assigned only once every read
+  // of the input is done. The caller's getters and Proxy traps run inside readInput and nowhere
+  // else, before anything of the record is in the codec's memory, so one that re-enters the codec
+  // can neither see nor change a record in progress. Fields, not a returned object: nothing is
+  // allocated on the single-record path.
+  private snapProtocol = 0;
+  /** The input record's flags word: PEER_* | FLAG_FAMILY_* | FLAG_SCOPE_GIVEN. */
+  private snapFlags = 0;
+  private snapPort = 0;
+  private snapFlow = 0;
+  private snapScope = 0;
+  /** The peer as the caller gave it (its text, or the object's address), for messages. */
+  private snapPeer: string | undefined;
+  /** The peer text the codec reads (a named zone translated, cut one past the longest accepted). */
   private fieldText: string | undefined;
   private fieldName = '';
   /** Bytes the last chunk's records take if all succeed (sizes the batch output). */
   private chunkBytes = 0;
+  /** The private copy of the bytes the last checkedCopy() refused, for its error. */
+  private refused: Uint8Array | undefined;
   /** The views encodeInPlace() and checkedCopy() return (each valid until the next call). */
   private readonly recordViews = new ViewCache();
   private readonly checkedViews = new ViewCache();
@@ -306,17 +408,38 @@ export class Codec {
   }
 
   /**
-   * Checks an input's shape and writes its record's numeric fields (record at u32 index r); the
-   * peer's address text and the name are left in fieldText/fieldName for the caller to place.
-   * Returns the host-side error for inputs of the wrong shape, which the codec never sees.
+   * Reads one input exactly once (protocol, peer and its fields, targetName, in that order) into
+   * the snapshot, checks its shape, and translates a named zone when the options say how. Returns
+   * the host-side error for inputs of the wrong shape (which the codec never sees): a getter that
+   * throws is WSAEFAULT naming the field it guards, with what it threw as the cause.
    */
-  private writeFields(input: PeerTargetNameInput, r: number): PeerTargetNameError | undefined {
-    if (input === null || typeof input !== 'object') {
-      return new PeerTargetNameError('WSAEFAULT', 'input',
-        `expected an object { protocol, peer, targetName }, got ${input === null ? 'null' : typeof input}`, { value: input });
+  private readInput(input: unknown, resolveZone: ZoneResolver | null | undefined): PeerTargetNameError | undefined {
+    if (input === null || typeof input !== 'object') return notAnInput(input, input === null ? 'null' : typeof input);
+    // Every read first, into locals.
+    let step = 0;
+    let p: unknown, peer: unknown, address: unknown, port: unknown, family: unknown, flowInfo: unknown, scopeId: unknown, name: unknown;
+    try {
+      p = (input as PeerTargetNameInput).protocol;
+      step = 1;
+      peer = (input as PeerTargetNameInput).peer;
+      if (peer !== null && typeof peer === 'object') {
+        step = 2;
+        address = (peer as PeerObject).address;
+        step = 3;
+        port = (peer as PeerObject).port;
+        step = 4;
+        family = (peer as PeerObject).family;
+        step = 5;
+        flowInfo = (peer as PeerObject).flowInfo;
+        step = 6;
+        scopeId = (peer as PeerObject).scopeId;
+      }
+      step = 7;
+      name = (input as PeerTargetNameInput).targetName;
+    } catch (cause) {
+      return new PeerTargetNameError('WSAEFAULT', READ_FIELDS[step], `reading it threw ${thrownText(cause)}`, { cause });
     }
-    const u32 = this.u32;
-    const p = input.protocol;
+    // Then the checks, on plain values (messages never run the caller's code: textOf, quotedOf).
     let protocol: number;
     if (typeof p === 'string') {
       protocol = p === 'ipsec' ? L.PROTOCOL_IPSEC : p === 'ipsec2' ? L.PROTOCOL_IPSEC2 : p === 'default' ? L.PROTOCOL_DEFAULT : -1;
@@ -324,54 +447,94 @@ export class Codec {
       protocol = isU32(p) ? p : -1;
     }
     if (protocol < 0) {
+      // Not an input object at all (an array, a buffer, a Map) rather than a bad protocol.
+      const kind = p === undefined ? objectKind(input) : undefined;
+      if (kind !== undefined) return notAnInput(input, kind);
       return new PeerTargetNameError('WSAEINVAL', 'protocol',
-        `${typeof p === 'string' ? JSON.stringify(p) : String(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
+        `${quotedOf(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
     }
-    u32[r] = protocol;
-    const peer: PeerInput | null | undefined = input.peer;
+    let flags: number;
     let text: string | undefined;
+    let portNumber = 0;
+    let flow = 0;
+    let scope = 0;
     if (peer === undefined || peer === null) {
-      u32[r + 1] = L.PEER_NONE;
+      flags = L.PEER_NONE;
     } else if (typeof peer === 'string') {
-      u32[r + 1] = L.PEER_TEXT;
+      flags = L.PEER_TEXT;
       text = peer;
     } else if (typeof peer === 'object') {
-      const { address, port, family, flowInfo = 0, scopeId } = peer;
       if (typeof address !== 'string') {
         return new PeerTargetNameError('WSAEINVAL', 'peer.address', `expected an IP address string, got ${typeof address}`, { value: address });
       }
       if (!isU32(port)) {
-        return new PeerTargetNameError('WSAEINVAL', 'peer.port', `${String(port)} is not a port: a port is 1 to 65535`, { value: port });
+        return new PeerTargetNameError('WSAEINVAL', 'peer.port', `${textOf(port)} is not a port: a port is 1 to 65535`, { value: port });
       }
       const flag = familyFlag(family);
       if (flag === undefined) {
         return new PeerTargetNameError('WSAEAFNOSUPPORT', 'peer.family',
-          `${JSON.stringify(family)} is not an address family: use 'IPv4' or 'IPv6'`, { value: family });
+          `${quotedOf(family)} is not an address family: use 'IPv4' or 'IPv6'`, { value: family });
       }
+      if (flowInfo === undefined) flowInfo = 0;
       if (!isU32(flowInfo)) {
-        return new PeerTargetNameError('WSAEINVAL', 'peer.flowInfo', `${String(flowInfo)} is not a 32-bit unsigned flow label`, { value: flowInfo });
+        return new PeerTargetNameError('WSAEINVAL', 'peer.flowInfo', `${textOf(flowInfo)} is not a 32-bit unsigned flow label`, { value: flowInfo });
       }
       if (scopeId !== undefined && !isU32(scopeId)) {
-        return new PeerTargetNameError('WSAEINVAL', 'peer.scopeId', `${String(scopeId)} is not a 32-bit unsigned interface index`, { value: scopeId });
+        return new PeerTargetNameError('WSAEINVAL', 'peer.scopeId', `${textOf(scopeId)} is not a 32-bit unsigned interface index`, { value: scopeId });
       }
-      u32[r + 1] = L.PEER_FIELDS | flag | (scopeId !== undefined ? L.FLAG_SCOPE_GIVEN : 0);
-      u32[r + 4] = port;
-      u32[r + 5] = flowInfo;
-      u32[r + 6] = scopeId ?? 0;
+      flags = L.PEER_FIELDS | flag | (scopeId !== undefined ? L.FLAG_SCOPE_GIVEN : 0);
+      portNumber = port;
+      flow = flowInfo;
+      scope = scopeId ?? 0;
       text = address;
     } else {
       return new PeerTargetNameError('WSAEINVAL', 'peer',
         `expected 'address:port' or { address, port }, got ${typeof peer}`, { value: peer });
     }
-    const name = input.targetName;
     if (typeof name !== 'string') {
       return new PeerTargetNameError('WSAEINVAL', 'targetName', `expected a string, got ${typeof name}`, { value: name });
     }
+    let codecText = text;
+    if (resolveZone && text !== undefined && text.indexOf('%') >= 0) {
+      const numeric = numericZone(text, flags === L.PEER_TEXT, resolveZone);
+      if (typeof numeric !== 'string') return numeric;
+      codecText = numeric;
+    }
     // Peer text is moved in up to one character past the longest the codec accepts, so it can say so.
-    this.fieldText = text !== undefined && text.length > L.MAX_PEER_TEXT_LENGTH + 1 ? text.slice(0, L.MAX_PEER_TEXT_LENGTH + 1) : text;
+    if (codecText !== undefined && codecText.length > L.MAX_PEER_TEXT_LENGTH + 1) codecText = codecText.slice(0, L.MAX_PEER_TEXT_LENGTH + 1);
+    // The snapshot, last: nothing of the caller's runs after this.
+    this.snapProtocol = protocol;
+    this.snapFlags = flags;
+    this.snapPort = portNumber;
+    this.snapFlow = flow;
+    this.snapScope = scope;
+    this.snapPeer = text;
+    this.fieldText = codecText;
     this.fieldName = name;
-    u32[r + 8] = name.length;
     return undefined;
+  }
+
+  /** Writes the snapshot's numeric fields into the input record at u32 index r (strings: placeOne/placeSlow). */
+  private writeSnapshot(u32: Uint32Array, r: number): void {
+    u32[r] = this.snapProtocol;
+    u32[r + 1] = this.snapFlags;
+    u32[r + 4] = this.snapPort;
+    u32[r + 5] = this.snapFlow;
+    u32[r + 6] = this.snapScope;
+    u32[r + 8] = this.fieldName.length;
+  }
+
+  /**
+   * The peer of the input read last (by encode, encodeInPlace or encodePeer), as text for a
+   * message: as given, or `address:port` (`[address]:port` for IPv6) for an object. From the
+   * snapshot: the caller's object is not read again.
+   */
+  snapshotPeerText(): string | undefined {
+    const kind = this.snapFlags & L.FLAG_PEER_MASK;
+    const peer = this.snapPeer;
+    if (kind === L.PEER_NONE || peer === undefined) return undefined;
+    if (kind === L.PEER_TEXT) return peer;
+    return peer.includes(':') ? `[${peer}]:${this.snapPort}` : `${peer}:${this.snapPort}`;
   }
 
   /** Moves one record's strings in unit by unit: text into its slot, the name interned or spilled. */
@@ -414,30 +577,9 @@ export class Codec {
     this.placeSlow(r, text, name, lay.text, lay.spill, maxUnits);
   }
 
-  /**
-   * Writes one input record, strings moved in unit by unit; returns the host-side error for
-   * inputs of the wrong shape.
-   */
-  private writeInput(input: PeerTargetNameInput, rec: number, text: number, spill: number, maxUnits: number): PeerTargetNameError | undefined {
-    const r = rec >>> 2;
-    const error = this.writeFields(input, r);
-    if (error) return error;
-    this.placeSlow(r, this.fieldText, this.fieldName, text, spill, maxUnits);
-    return undefined;
-  }
-
-  private encodeError(input: PeerTargetNameInput, reason: number, detail: number, options: ResolvedOptions): PeerTargetNameError {
-    const peer = input.peer;
-    const context: ReasonContext = { maxTargetNameLength: options.maxTargetNameLength, targetName: input.targetName };
-    if (typeof peer === 'string') {
-      context.peerText = peer;
-    } else if (peer) {
-      context.peerText = peer.address;
-      context.peerIsObject = true;
-      context.port = peer.port;
-      context.scopeId = peer.scopeId;
-    }
-    return reasonError(reason, detail, context);
+  /** The error for a codec reason about the snapshot's record. */
+  private snapshotError(reason: number, detail: number, options: ResolvedOptions): PeerTargetNameError {
+    return recordError(reason, detail, options, this.snapFlags, this.snapPeer, this.snapPort, this.snapScope, this.fieldName);
   }
 
   private run<T>(call: () => T): T {
@@ -479,16 +621,18 @@ export class Codec {
   /** Encodes one record in the one-record layout; returns where it starts (its length is in the status). */
   private encodeOne(input: PeerTargetNameInput, options: ResolvedOptions): number {
     const maxUnits = options.maxTargetNameLength;
+    // The input is read (the caller's code runs) before the codec's memory is touched.
+    const error = this.readInput(input, options.resolveZone);
+    if (error) throw error;
     this.startChunk();
     const lay = this.singleLayout(maxUnits);
     const r = lay.input >>> 2;
-    const error = this.writeFields(input, r);
-    if (error) throw error;
+    this.writeSnapshot(this.u32, r);
     this.placeOne(r, lay, maxUnits);
     this.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits, 0, 0);
     const s = lay.status >>> 2;
     const reason = this.i32[s + 2];
-    if (reason !== 0) throw this.encodeError(input, reason, this.u32[s + 3], options);
+    if (reason !== 0) throw this.snapshotError(reason, this.u32[s + 3], options);
     return lay.out;
   }
 
@@ -502,43 +646,76 @@ export class Codec {
   }
 
   /**
-   * Writes the input records of inputs[base, end) into the chunk layout: numeric fields one by
-   * one, all strings in one bulk move when they are ASCII (see the top of this file). Host-side
-   * failures go to `failures`; slots[k] is the input index of record k. Returns the record count.
+   * Reads inputs[base, end) once each, into `mirror` (input records in the codec's format, their
+   * string offsets from `textBase`) and one joined string of all their texts and names: the
+   * caller's code (getters, Proxy traps) runs only here, while nothing of this chunk is in the
+   * codec's memory yet. Host-side failures go to `failures`; slots[k] is the input index of record k.
    */
-  private writeChunk(inputs: readonly PeerTargetNameInput[], base: number, end: number, lay: ChunkLayout,
-    maxUnits: number, slots: Int32Array, failures: { index: number; error: PeerTargetNameError }[]): number {
-    const u32 = this.u32;
+  private readChunk(inputs: readonly PeerTargetNameInput[], base: number, end: number, textBase: number, maxUnits: number,
+    mirror: Uint32Array, slots: Int32Array, failures: { index: number; error: PeerTargetNameError }[],
+    resolveZone: ZoneResolver | null | undefined): ChunkRead {
     let written = 0;
     let bytes = 0;
     let joined = '';
-    let at = lay.text;
+    let at = textBase;
+    let given: Map<number, string> | undefined;
     for (let i = base; i < end; i++) {
-      const r = (lay.input >>> 2) + written * (L.SIZEOF_INPUT >>> 2);
-      const error = this.writeFields(inputs[i], r);
+      let input: unknown;
+      try {
+        input = inputs[i];
+      } catch (cause) {
+        failures.push({ index: i, error: new PeerTargetNameError('WSAEFAULT', 'input', `reading inputs[${i}] threw ${thrownText(cause)}`, { cause }) });
+        continue;
+      }
+      const error = this.readInput(input, resolveZone);
       if (error) {
         failures.push({ index: i, error });
         continue;
       }
+      const r = written * INPUT_WORDS;
+      this.writeSnapshot(mirror, r);
       const text = this.fieldText;
       const name = this.fieldName;
       if (text !== undefined) {
-        u32[r + 2] = at;
-        u32[r + 3] = text.length;
+        mirror[r + 2] = at;
+        mirror[r + 3] = text.length;
         joined += text;
         at += text.length;
+        // Cut or zone-translated: keep the caller's text for a message.
+        if (text !== this.snapPeer) (given ??= new Map()).set(written, this.snapPeer!);
       }
       if (name.length <= maxUnits) {
-        u32[r + 1] |= L.FLAG_NAME_ASCII;
-        u32[r + 7] = at;
+        mirror[r + 1] |= L.FLAG_NAME_ASCII;
+        mirror[r + 7] = at;
         joined += name;
         at += name.length;
         bytes += (L.SIZEOF_PEER_TARGET_NAME + 2 * name.length + 7) & ~7;
       } else {
-        u32[r + 7] = 0; // never read: the codec rejects the name on its length alone
+        mirror[r + 7] = 0; // never read: the codec rejects the name on its length alone
       }
       slots[written++] = i;
     }
+    return { written, joined, bytes, textBase, given };
+  }
+
+  /**
+   * Writes a chunk read by readChunk() into the chunk layout: the records in one copy, all strings
+   * in one bulk move when they are ASCII (see the top of this file).
+   */
+  private writeChunk(chunk: ChunkRead, lay: ChunkLayout, mirror: Uint32Array, maxUnits: number): void {
+    const { written, joined } = chunk;
+    if (lay.text !== chunk.textBase) {
+      // The layout moved while the chunk was read (a getter re-created the instance): shift the offsets.
+      const shift = lay.text - chunk.textBase;
+      for (let k = 0; k < written; k++) {
+        const r = k * INPUT_WORDS;
+        if ((mirror[r + 1] & L.FLAG_PEER_MASK) !== L.PEER_NONE) mirror[r + 2] += shift;
+        if (mirror[r + 8] <= maxUnits) mirror[r + 7] += shift;
+      }
+      chunk.textBase = lay.text;
+    }
+    const u32 = this.u32;
+    u32.set(written === mirror.length / INPUT_WORDS ? mirror : mirror.subarray(0, written * INPUT_WORDS), lay.input >>> 2);
     const length = joined.length;
     let ascii = false;
     if (bulkText && length > 0) {
@@ -547,10 +724,9 @@ export class Codec {
     }
     if (!ascii && length > 0) {
       // Not one byte per unit somewhere: move every string in again, unit by unit. Each is read
-      // back out of the joined string (where its record says it went), so an input's getters are
-      // still read once and nothing per record had to be kept for this rare path.
+      // back out of the joined string (where its record says it went).
       for (let k = 0; k < written; k++) {
-        const r = (lay.input >>> 2) + k * (L.SIZEOF_INPUT >>> 2);
+        const r = (lay.input >>> 2) + k * INPUT_WORDS;
         const textFrom = u32[r + 2] - lay.text;
         const text = (u32[r + 1] & L.FLAG_PEER_MASK) === L.PEER_NONE ? undefined : joined.slice(textFrom, textFrom + u32[r + 3]);
         const nameFrom = u32[r + 7] - lay.text;
@@ -558,8 +734,19 @@ export class Codec {
         this.placeSlow(r, text, name, lay.text + k * TEXT_SLOT, lay.spill, maxUnits);
       }
     }
-    this.chunkBytes = bytes;
-    return written;
+    this.chunkBytes = chunk.bytes;
+  }
+
+  /** The error for a codec reason about record k of a chunk, from what readChunk() kept. */
+  private chunkError(chunk: ChunkRead, mirror: Uint32Array, k: number, reason: number, detail: number, options: ResolvedOptions): PeerTargetNameError {
+    const r = k * INPUT_WORDS;
+    const flags = mirror[r + 1];
+    const from = (at: number) => at - chunk.textBase;
+    const peer = (flags & L.FLAG_PEER_MASK) === L.PEER_NONE ? undefined
+      : chunk.given?.get(k) ?? chunk.joined.slice(from(mirror[r + 2]), from(mirror[r + 2]) + mirror[r + 3]);
+    const units = mirror[r + 8];
+    const name = units <= options.maxTargetNameLength ? chunk.joined.slice(from(mirror[r + 7]), from(mirror[r + 7]) + units) : undefined;
+    return recordError(reason, detail, options, flags, peer, mirror[r + 4], mirror[r + 6], name);
   }
 
   /**
@@ -569,13 +756,20 @@ export class Codec {
   encodeMany(inputs: readonly PeerTargetNameInput[], options: ResolvedOptions): {
     bytes: Uint8Array; offsets: Uint32Array; lengths: Uint32Array; failures: { index: number; error: PeerTargetNameError }[];
   } {
-    const count = inputs.length;
+    let count: number;
+    try {
+      count = inputs.length; // read once (a Proxy's trap may throw)
+    } catch (cause) {
+      throw new PeerTargetNameError('WSAEFAULT', 'inputs', `reading its length threw ${thrownText(cause)}`, { cause });
+    }
     const maxUnits = options.maxTargetNameLength;
     const offsets = new Uint32Array(count);
     const lengths = new Uint32Array(count);
     const failures: { index: number; error: PeerTargetNameError }[] = [];
     const perChunk = this.chunkRecords(maxUnits);
     const slots = new Int32Array(Math.min(perChunk, count));
+    // This call's own: a getter that runs a batch of its own cannot reach it.
+    const mirror = new Uint32Array(Math.min(perChunk, count) * INPUT_WORDS);
     // The output is sized after the first chunk, from its records' sizes (a second pass over the
     // inputs would cost a second round of cache misses on every input), and grown if need be.
     let out: Uint8Array | undefined;
@@ -583,11 +777,13 @@ export class Codec {
     let hostFailed = false;
     for (let base = 0; base < count; base += perChunk) {
       const end = Math.min(count, base + perChunk);
+      const before = failures.length;
+      const chunk = this.readChunk(inputs, base, end, this.layout(maxUnits, perChunk).text, maxUnits, mirror, slots, failures, options.resolveZone);
+      const written = chunk.written;
+      if (failures.length !== before) hostFailed = true;
       this.startChunk();
       const lay = this.layout(maxUnits, perChunk);
-      const before = failures.length;
-      const written = this.writeChunk(inputs, base, end, lay, maxUnits, slots, failures);
-      if (failures.length !== before) hostFailed = true;
+      this.writeChunk(chunk, lay, mirror, maxUnits);
       const used = this.encodeBatch(lay.input, written, lay.out, lay.status, options.word, maxUnits, lay.columns, outUsed);
       if (out === undefined) {
         // With one alignment unit per record to spare: later names are often a little longer
@@ -619,7 +815,7 @@ export class Codec {
           offsets[index] = outUsed + u32[s];
           lengths[index] = u32[s + 1];
         } else {
-          failures.push({ index, error: this.encodeError(inputs[index], reason, u32[s + 3], options) });
+          failures.push({ index, error: this.chunkError(chunk, mirror, k, reason, u32[s + 3], options) });
         }
       }
       outUsed += used;
@@ -633,13 +829,16 @@ export class Codec {
 
   /** Writes only a sockaddr (for WSADeleteSocketPeerTargetName); returns a view valid until the next call. */
   encodePeer(peer: PeerInput, options: ResolvedOptions): Uint8Array {
+    // The peer is read (the caller's code runs) before the codec's memory is touched.
+    const error = this.readInput({ protocol: 0, peer, targetName: 'x' }, options.resolveZone);
+    if (error) throw error;
     this.startChunk();
     const lay = this.layout(options.maxTargetNameLength, 1);
-    const input: PeerTargetNameInput = { protocol: 0, peer, targetName: 'x' };
-    const error = this.writeInput(input, lay.input, lay.text, lay.spill, options.maxTargetNameLength);
-    if (error) throw error;
+    const r = lay.input >>> 2;
+    this.writeSnapshot(this.u32, r);
+    this.placeSlow(r, this.fieldText, this.fieldName, lay.text, lay.spill, options.maxTargetNameLength);
     const reason = this.run(() => this.wasm.encode_peer(lay.input, lay.out, options.word, lay.status));
-    if (reason !== 0) throw this.encodeError(input, reason, this.u32[(lay.status >>> 2) + 3], options);
+    if (reason !== 0) throw this.snapshotError(reason, this.u32[(lay.status >>> 2) + 3], options);
     return this.u8.subarray(lay.out, lay.out + L.SIZE_SOCKADDR_STORAGE);
   }
 
@@ -654,22 +853,29 @@ export class Codec {
   }
 
   /**
-   * The bridge's check of caller bytes before they may reach native code, per call: the codec's
-   * check(), whose verdict is decode()'s, without building the decoded fields. Returns the bytes to
-   * pass, or undefined when they have a problem. A buffer of up to DECODE_COPY_LIMIT bytes (every
-   * valid record, unless padded with zeros beyond) is checked in a copy inside the codec's memory
-   * and that copy is returned, valid until the next call on this codec: native code receives
-   * exactly the bytes that were checked, even if the caller's buffer is shared with another thread
-   * that writes to it. A longer buffer is decoded where it is and returned as it is.
+   * The bridge's check of caller bytes before they may reach native code, per call. Returns the
+   * bytes to pass: a private copy, made first and then checked, so native code receives exactly the
+   * bytes that were checked even if the caller's buffer is shared with another thread that writes
+   * to it. A buffer of up to DECODE_COPY_LIMIT bytes (every valid record, unless padded with zeros
+   * beyond) is copied into the codec's memory and checked there by the codec's check() (decode()'s
+   * verdict, without building the decoded fields); that copy is valid until the next call on this
+   * codec. A longer one is copied into a fresh Uint8Array of the same length, outside the codec's
+   * memory, and that copy is decoded. Returns undefined for an empty view, or when the copy has a
+   * problem: takeRefused() then hands over that very copy, for the error.
    */
   checkedCopy(bytes: Uint8Array, options: ResolvedOptions): Uint8Array | undefined {
-    const length = bytes.length;
-    if (length === 0) return undefined; // empty, or detached (set() would throw)
-    if (length > DECODE_COPY_LIMIT) return this.decode(bytes, options).problems.length === 0 ? bytes : undefined;
+    this.refused = undefined;
+    const length = lengthOf(bytes); // the internal length: an own `length` property cannot lie
+    if (length === 0) return undefined;
+    if (length > DECODE_COPY_LIMIT) {
+      const copy = new Uint8Array(bytes); // copies through the internal slots, never the caller's code
+      if (this.decode(copy, options).problems.length === 0) return copy;
+      this.refused = copy;
+      return undefined;
+    }
+    // A view into this memory would be detached if reserve() grows it: copy it out first.
+    if (bufferOf(bytes) === this.buffer) bytes = new Uint8Array(bytes);
     this.reserve(length + 8);
-    // A view into this memory is copied correctly by set(), unless reserve() just grew the memory
-    // and so detached it.
-    if (bytes.length !== length) return undefined;
     const at = this.workStart;
     const u8 = this.u8;
     u8.set(bytes, at);
@@ -679,18 +885,31 @@ export class Codec {
     } catch (cause) {
       return this.recover(cause);
     }
-    return verdict === 0 ? this.checkedViews.get(u8, at, length) : undefined;
+    if (verdict === 0) return this.checkedViews.get(u8, at, length);
+    this.refused = u8.slice(at, at + length); // what failed, kept for the error
+    return undefined;
+  }
+
+  /**
+   * The private copy the last checkedCopy() refused (once): decode it for the error, never the
+   * caller's buffer again, which another thread may have changed since.
+   */
+  takeRefused(): Uint8Array | undefined {
+    const refused = this.refused;
+    this.refused = undefined;
+    return refused;
   }
 
   /** Decodes any bytes into raw fields and every problem found, in byte order. */
   decode(bytes: Uint8Array, options: ResolvedOptions): RawDecode {
     // A view into this codec's own memory would be detached if reserve() grows it.
-    if (bytes.buffer === this.buffer) bytes = bytes.slice();
-    const length = bytes.length;
+    if (bufferOf(bytes) === this.buffer) bytes = new Uint8Array(bytes);
+    const length = lengthOf(bytes);
     const copied = Math.min(length, DECODE_COPY_LIMIT);
     this.reserve(copied + 8);
     const at = this.workStart;
-    this.u8.set(bytes.subarray(0, copied), at);
+    // Through the internal slots: no subarray(), which a subclass could redirect.
+    if (copied > 0) this.u8.set(copied === length ? bytes : new Uint8Array(bufferOf(bytes), offsetOf(bytes), copied), at);
     const count = this.run(() => this.wasm.decode(at, copied, options.word, options.maxTargetNameLength, this.result));
     const u32 = this.u32;
     const r = this.result >>> 2;

@@ -3,6 +3,7 @@
 import * as L from './generated/layout.js';
 import { PeerTargetNameError, reasonError } from './errors.js';
 import { formatIPv4, formatIPv6 } from './address.js';
+import { viewBytes } from './views.js';
 import { describeFields, type FieldRow } from './fields.js';
 import type { RawDecode } from './codec.js';
 import type { ResolvedOptions } from './options.js';
@@ -14,13 +15,23 @@ export function protocolName(value: number): ProtocolName | undefined {
   return PROTOCOL_NAMES[value];
 }
 
-/** Any binary the caller may hold, as a Uint8Array over the same bytes (no copy). */
+/**
+ * Any binary the caller may hold, as a Uint8Array over the same bytes (no copy). A detached (or
+ * out-of-bounds) view or buffer, and anything that is not binary, is WSAEFAULT naming `bytes`:
+ * never a TypeError (see host/views.ts).
+ */
 export function asBytes(bytes: unknown): Uint8Array {
-  if (bytes instanceof Uint8Array) return bytes;
-  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
-  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const view = viewBytes(bytes);
+  if (typeof view !== 'string') return view;
   if (bytes === null || bytes === undefined) {
     throw new PeerTargetNameError('WSAEFAULT', 'bytes', `no buffer (${String(bytes)})`, { value: bytes });
+  }
+  if (view === 'detached') {
+    throw new PeerTargetNameError('WSAEFAULT', 'bytes',
+      'the buffer is detached (transferred to another thread, or a WebAssembly memory that grew): there are no bytes to read', { value: bytes });
+  }
+  if (view === 'unreadable') {
+    throw new PeerTargetNameError('WSAEFAULT', 'bytes', 'the view cannot be read (out of bounds of its resizable buffer?)', { value: bytes });
   }
   throw new PeerTargetNameError('WSAEFAULT', 'bytes',
     `expected a Uint8Array, Buffer, ArrayBuffer or other ArrayBufferView, got ${typeof bytes}`, { value: bytes });

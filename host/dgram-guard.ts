@@ -2,10 +2,14 @@
 // answers that peer. The first datagram to a peer leaves only after the peer's registration
 // succeeded; datagrams to a peer whose registration failed are never sent. A lone new peer is
 // registered within send() and answered at once; new peers that arrive together (after the first of
-// their turn) are registered in one batch; known peers cost a map lookup.
+// their turn) are registered in one batch; known peers cost a map lookup. The invariant (no
+// datagram to a peer not registered natively at that moment) lives in one method, pass(), through
+// which every datagram leaves; test/guard-model.test.ts checks it by property against the
+// conformance library's table, and the fuzzer's registry mode after every step.
 import { EventEmitter } from 'node:events';
 import type dgram from 'node:dgram';
-import { PeerRegistry, type PeerRegistryOptions, type PeerRegistryStats } from './registry.js';
+import { PeerRegistry, snapshotOf, type PeerRegistryOptions, type PeerRegistryStats } from './registry.js';
+import { PeerTargetNameError } from './errors.js';
 import type { Bridge } from './native-bridge.js';
 import type { SocketHandle } from './winsock.js';
 import { socketHandle } from './sockets/socket-handle.js';
@@ -37,6 +41,7 @@ export interface DgramGuardStats extends PeerRegistryStats {
 
 /** A peer's registration failed: its datagrams were not sent. */
 export interface PeerFailure {
+  /** The guard's copy of the peer (its fields as read once by send()). */
   peer: PeerObject;
   error: Error;
   /** Datagrams to the peer that were not sent. */
@@ -44,6 +49,9 @@ export interface PeerFailure {
 }
 
 type SendCallback = (error: Error | null, bytes?: number) => void;
+
+/** A registration gone before its datagram left (not reached in this guard: pass() would not send). */
+const notHeld = () => new Error("the peer's registration was no longer held when its datagram was due");
 
 /** Datagrams libuv holds for the socket, not yet handed to the kernel (Node >= 18.8). */
 function sendQueueCount(socket: dgram.Socket): number {
@@ -56,7 +64,8 @@ interface Waiting {
   messages: { message: Uint8Array | string; callback?: SendCallback }[];
 }
 
-const key = (peer: PeerObject) => `${peer.address}|${peer.port}`;
+/** A waiting peer's key: its whole spelling (the guard's own copy, so each field is read once already). */
+const key = (peer: PeerObject) => `${peer.address}|${peer.port}|${peer.family ?? ''}|${peer.scopeId ?? ''}|${peer.flowInfo ?? ''}`;
 
 export class DgramGuard extends EventEmitter {
   readonly socket: dgram.Socket;
@@ -86,35 +95,84 @@ export class DgramGuard extends EventEmitter {
    * Sends `message` to `peer` (an rinfo, or any { address, port }) once the peer's target name is
    * registered: at once for a known peer; for a new one, at once after its registration when it is
    * the first new peer of this turn of the event loop, else after the turn's registration batch.
+   * The peer object is read once, here (a getter is called once; changing the object afterwards
+   * changes nothing); events and failures carry the guard's copy of it. A numeric `scopeId` given
+   * apart from an IPv6 address is sent as its `%zone`. Never throws for a bad peer: its datagram is
+   * refused (callback and 'peer-error').
    */
   send(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
     if (this.closed) {
       callback?.(new Error('the guard was closed'));
       return;
     }
-    if (this.registry.reuse(peer)) {
-      this.transmit(message, peer, callback);
+    if (typeof peer !== 'object' || peer === null) {
+      const error = new PeerTargetNameError('WSAEINVAL', 'peer', `DgramGuard.send needs a peer object ({ address, port }, as rinfo), got ${peer === null ? 'null' : typeof peer}`, { value: peer });
+      this.counts.refused++;
+      callback?.(error);
+      this.emit('peer-error', { peer, error, datagrams: 1 } satisfies PeerFailure);
       return;
     }
+    // The caller's object is read once, here: the registry looks up, registers, and the socket
+    // sends to, these values and no others.
+    let address, port, family, scopeId, flowInfo;
+    try {
+      address = peer.address;
+      port = peer.port;
+      family = peer.family;
+      scopeId = peer.scopeId;
+      flowInfo = peer.flowInfo;
+    } catch (error) {
+      // A getter that throws: this datagram is refused like any other whose peer cannot be registered.
+      this.refuse({ peer, messages: [{ message, callback }] }, error as Error);
+      return;
+    }
+    if (this.pass(message, address, port, family, scopeId, flowInfo, callback, true)) return;
+    const copy = snapshotOf(address, port, family, scopeId, flowInfo);
     if (!this.flushScheduled && this.registry.size < this.registry.maxPeers) {
-      this.registerNow(message, peer, callback);
+      this.registerNow(message, copy, callback);
       return;
     }
     if (this.pendingCount >= this.maxPending) {
       this.counts.dropped++;
-      this.emit('drop', peer);
+      this.emit('drop', copy);
       callback?.(new Error(`dropped: ${this.maxPending} datagrams already wait for registrations`));
       return;
     }
-    const k = key(peer);
+    const k = key(copy);
     let waiting = this.waiting.get(k);
     if (!waiting) {
-      waiting = { peer, messages: [] };
+      waiting = { peer: copy, messages: [] };
       this.waiting.set(k, waiting);
     }
     waiting.messages.push({ message, callback });
     this.pendingCount++;
     this.scheduleFlush(false);
+  }
+
+  /**
+   * THE GUARD'S INVARIANT, kept here and nowhere else: a datagram is handed to the socket only
+   * while the registry holds its peer under exactly the values it is sent to. The registry holds a
+   * peer only after the native registration succeeded and stops holding it before the native delete
+   * is made, so no datagram is ever sent to a peer that is not registered natively at that moment.
+   * Every datagram the guard sends leaves through this method; false (nothing sent) when the peer
+   * is not held. `counted`: a lookup for a known peer (a reuse in the stats), not the check after a
+   * registration.
+   */
+  private pass(message: Uint8Array | string, address: unknown, port: unknown, family: unknown, scopeId: unknown, flowInfo: unknown,
+    callback: SendCallback | undefined, counted: boolean): boolean {
+    if (!this.registry.reuseFields(address, port, family, scopeId, flowInfo, counted)) return false;
+    this.counts.sent++;
+    // A scope id given apart from the address text goes with it (the registration has it): the
+    // socket sends to `fe80::1%4`, not to an unscoped `fe80::1`.
+    const to = scopeId !== undefined && scopeId !== 0 && typeof address === 'string' && address.includes(':') && !address.includes('%')
+      ? `${address}%${scopeId as number}` : address as string;
+    this.socket.send(message, port as number, to, callback);
+    return true;
+  }
+
+  /** pass() for a peer the guard registered just now (its own copy). */
+  private passRegistered(message: Uint8Array | string, peer: PeerObject, callback: SendCallback | undefined): boolean {
+    return this.pass(message, peer.address, peer.port, peer.family, peer.scopeId, peer.flowInfo, callback, false);
   }
 
   /**
@@ -132,7 +190,7 @@ export class DgramGuard extends EventEmitter {
    */
   private registerNow(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
     // The turn's flush is due from now on (new peers wait for it); its setImmediate is made in a
-    // tick queued after transmit's (socket.send hands the datagram to the kernel in a tick), so
+    // tick queued after the send's (socket.send hands the datagram to the kernel in a tick), so
     // that making it does not delay the reply. No datagram can arrive in between: ticks run before
     // the next 'message' callback.
     this.flushScheduled = true;
@@ -141,16 +199,18 @@ export class DgramGuard extends EventEmitter {
       this.registry.registerNew(peer);
     } catch (error) {
       process.nextTick(this.armFlush);
-      this.counts.refused++;
-      callback?.(error as Error);
-      const failure: PeerFailure = { peer, error: error as Error, datagrams: 1 };
-      this.emit('peer-error', failure);
+      this.refuse({ peer, messages: [{ message, callback }] }, error as Error);
       return;
     }
+    let sent: boolean;
     try {
-      this.transmit(message, peer, callback);
+      sent = this.passRegistered(message, peer, callback);
     } finally {
       process.nextTick(this.armFlush); // also when socket.send threw (a closed socket): the flush stays due
+    }
+    if (!sent) {
+      this.refuse({ peer, messages: [{ message, callback }] }, notHeld());
+      return;
     }
     this.emit('registered', peer);
   }
@@ -215,23 +275,29 @@ export class DgramGuard extends EventEmitter {
     } else {
       for (const f of this.registry.ensureMany(batch.map((w) => w.peer)).failures) failed.set(f.index, f.error);
     }
-    batch.forEach((w, i) => {
+    // Every datagram first (no caller code runs in between: callbacks and events come after), so
+    // that nothing can delete a registration between its check in pass() and the send.
+    const outcomes: (Error | undefined)[] = batch.map((w, i) => {
       const error = failed.get(i);
-      if (error) {
-        this.counts.refused += w.messages.length;
-        for (const m of w.messages) m.callback?.(error);
-        const failure: PeerFailure = { peer: w.peer, error, datagrams: w.messages.length };
-        this.emit('peer-error', failure);
-        return;
-      }
-      this.emit('registered', w.peer);
-      for (const m of w.messages) this.transmit(m.message, w.peer, m.callback);
+      if (error) return error;
+      const refusedHere = w.messages.filter((m) => !this.passRegistered(m.message, w.peer, m.callback));
+      if (refusedHere.length === 0) return undefined;
+      w.messages = refusedHere;
+      return notHeld();
+    });
+    batch.forEach((w, i) => {
+      const error = outcomes[i];
+      if (error) this.refuse(w, error);
+      else this.emit('registered', w.peer);
     });
   }
 
-  private transmit(message: Uint8Array | string, peer: PeerObject, callback?: SendCallback): void {
-    this.counts.sent++;
-    this.socket.send(message, peer.port, peer.address, callback);
+  /** The datagrams of a peer whose registration failed: not sent, each callback told, one event. */
+  private refuse(w: Waiting, error: Error): void {
+    this.counts.refused += w.messages.length;
+    for (const m of w.messages) m.callback?.(error);
+    const failure: PeerFailure = { peer: w.peer, error, datagrams: w.messages.length };
+    this.emit('peer-error', failure);
   }
 
   /**

@@ -30,6 +30,59 @@ export interface PeerTargetNameErrorDetails {
   /** For problems found in a buffer: the bytes the problem is about. */
   offset?: number;
   length?: number;
+  /** What was thrown while reading the value (a getter, a Proxy trap), when that is the problem. */
+  cause?: unknown;
+}
+
+/**
+ * Any value as text for a message, without running the caller's code (no toString, valueOf or
+ * toJSON: those can throw, or re-enter the codec) and without throwing: primitives as String()
+ * spells them (a bigint with its n), objects by their kind.
+ */
+export function textOf(value: unknown): string {
+  switch (typeof value) {
+    case 'string': return value;
+    case 'bigint': return `${value}n`;
+    case 'symbol': return String(value);
+    case 'function': return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      try {
+        if (Array.isArray(value)) return 'an array';
+      } catch {
+        return 'a revoked proxy';
+      }
+      return 'an object';
+    default: return String(value); // number, boolean, undefined
+  }
+}
+
+/** Like textOf, with strings quoted (JSON.stringify of a string runs no caller code). */
+export function quotedOf(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : textOf(value);
+}
+
+/** A data property's value, on the object or its prototypes (an accessor is never called). */
+function dataProperty(object: object, key: string): unknown {
+  for (let o: object | null = object, depth = 0; o !== null && depth < 8; o = Object.getPrototypeOf(o) as object | null, depth++) {
+    const descriptor = Object.getOwnPropertyDescriptor(o, key);
+    if (descriptor !== undefined) return 'value' in descriptor ? descriptor.value : undefined;
+  }
+  return undefined;
+}
+
+/** What a getter or trap threw, for a message (read without running the thrower's code again). */
+export function thrownText(cause: unknown): string {
+  try {
+    if (cause !== null && typeof cause === 'object') {
+      const name = dataProperty(cause, 'name');
+      const message = dataProperty(cause, 'message');
+      if (typeof message === 'string') return `${typeof name === 'string' ? name : 'Error'}${message ? `: ${message}` : ''}`;
+    }
+    return quotedOf(cause);
+  } catch {
+    return 'a value that cannot be shown'; // a Proxy whose traps throw
+  }
 }
 
 /** A value that breaks a rule of the struct or of WSASetSocketPeerTargetName. */
@@ -47,7 +100,7 @@ export class PeerTargetNameError extends Error {
   declare readonly length?: number;
 
   constructor(code: WinsockErrorName, field: string, text: string, details: PeerTargetNameErrorDetails = {}) {
-    super(`${code}: ${field}: ${text}`);
+    super(`${code}: ${field}: ${text}`, 'cause' in details ? { cause: details.cause } : undefined);
     this.name = 'PeerTargetNameError';
     this.code = code;
     this.errno = WINSOCK_ERRORS[code];

@@ -5,7 +5,7 @@ import { sharedCodec } from './codec.js';
 import { resolveOptions } from './options.js';
 import { PeerTargetNameBatch } from './batch.js';
 import { asBytes, decodedObject, inspectedObject, problemsOf, type InspectedPeerTargetName } from './decode.js';
-import type { PeerTargetNameError } from './errors.js';
+import { PeerTargetNameError, textOf } from './errors.js';
 import type { CodecOptions, DecodedPeerTargetName, PeerTargetNameInput } from './types.js';
 
 export type * from './types.js';
@@ -43,14 +43,29 @@ export function encodePeerTargetName(input: PeerTargetNameInput, options?: Codec
 
 /**
  * Encodes many records in one pass (what a server registering thousands of peers wants). A record
- * that fails is reported in `failures` and does not fail the batch.
+ * that fails is reported in `failures` and does not fail the batch: each input is read once, and
+ * one whose getter throws fails only its own record.
+ * @throws PeerTargetNameError WSAEFAULT naming `inputs` when `inputs` is not an array (an
+ * iterable or array-like is not taken either); bad options.
  */
 export function encodePeerTargetNames(inputs: readonly PeerTargetNameInput[], options?: CodecOptions): PeerTargetNameBatch {
-  if (!Array.isArray(inputs)) {
-    throw new TypeError('encodePeerTargetNames expects an array of inputs');
+  let array: boolean;
+  try {
+    array = Array.isArray(inputs);
+  } catch {
+    array = false; // a revoked Proxy
+  }
+  if (!array) {
+    throw new PeerTargetNameError('WSAEFAULT', 'inputs',
+      `expected an array of input objects { protocol, peer, targetName }, got ${inputs === null ? 'null' : objectText(inputs)}`, { value: inputs });
   }
   const { bytes, offsets, lengths, failures } = sharedCodec().encodeMany(inputs, resolveOptions(options));
   return new PeerTargetNameBatch(bytes, offsets, lengths, failures);
+}
+
+/** A value for a message: primitives by their type, objects by what textOf says of them. */
+function objectText(value: unknown): string {
+  return typeof value === 'object' || typeof value === 'function' ? textOf(value) : `a ${typeof value}`;
 }
 
 /**

@@ -6,13 +6,15 @@ import { sharedCodec, type Codec } from './codec.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { PeerTargetNameError } from './errors.js';
 import { asBytes, decodedPeer, problemsOf } from './decode.js';
-import { bindNative, PROTOTYPES, type NativeFunctions, type NativeLibraries } from './native.js';
-import { AsyncCallPool } from './bridge-async.js';
+import { withHostZones } from './zones.js';
+import { isArrayBuffer, isSharedArrayBuffer } from './views.js';
+import { bindNativeOnce, type NativeFunctions, type NativeLibraries } from './native.js';
+import { BridgeClosedError, CLOSED_NATIVE, openAsyncLease, type AsyncLease } from './bridge-async.js';
 import { WinsockError, checkSocket, type SocketHandle } from './winsock.js';
 import * as L from './generated/layout.js';
 import {
   encodeSocketSecuritySettings, validateSocketSecuritySettings, encodeSocketSecurityQueryTemplate,
-  decodeSocketSecurityQueryInfo, type SocketSecuritySettingsInput, type SocketSecurityQueryTemplateInput,
+  decodeSocketSecurityQueryInfo, decodeSocketSecurityQueryTemplate, type SocketSecuritySettingsInput, type SocketSecurityQueryTemplateInput,
   type SocketSecurityQueryInfo,
 } from './security.js';
 import type { CodecOptions, PeerInput, PeerTargetNameInput } from './types.js';
@@ -63,33 +65,58 @@ function koffiOrUnavailable(): unknown {
   }
 }
 
-/** Text for a peer in error messages. */
+/**
+ * Text for a peer in error messages. For an object, read here: only for a peer this package made
+ * (the registry's); a caller's input is named from the codec's snapshot (Codec.snapshotPeerText).
+ */
 function peerText(peer: PeerInput | null | undefined): string | undefined {
   if (peer === undefined || peer === null) return undefined;
   if (typeof peer === 'string') return peer;
-  return peer.address.includes(':') ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+  try {
+    const { address, port } = peer;
+    if (typeof address !== 'string') return undefined;
+    return address.includes(':') ? `[${address}]:${String(port)}` : `${address}:${String(port)}`;
+  } catch {
+    return undefined; // an error message never fails for the want of a peer's name
+  }
 }
 
+/** The peer of an encoded query template, for an error message (the caller's template is not read again). */
+function templatePeerText(query: Uint8Array): string | undefined {
+  try {
+    const peer = decodeSocketSecurityQueryTemplate(query, { socketType: 'stream' }).peer;
+    return peer ? (peer.family === 'ipv6' ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An input object to encode, rather than bytes (any view, an ArrayBuffer or SharedArrayBuffer). */
 function isInput(target: PeerTargetNameTarget): target is PeerTargetNameInput {
-  return !ArrayBuffer.isView(target) && typeof target === 'object' && target !== null;
+  return typeof target === 'object' && target !== null && !ArrayBuffer.isView(target) &&
+    !isArrayBuffer(target) && !isSharedArrayBuffer(target);
 }
 
 export class Bridge {
   /** 'windows' (Fwpuclnt.dll) or 'library' (one library named by the caller). */
   readonly backend: 'windows' | 'library';
   readonly libraries: NativeLibraries;
-  private readonly native: NativeFunctions;
+  /** The bound functions; after close(), CLOSED_NATIVE (each throws BridgeClosedError, calls nothing). */
+  private native: NativeFunctions;
   private readonly codec: Codec;
   private readonly asyncThreads: number;
-  private pool: AsyncCallPool | undefined;
+  /** This bridge's share of the process-wide async worker pool, taken on the first async call. */
+  private lease: AsyncLease | undefined;
+  private closed = false;
 
   /** Use openBridge(). */
   constructor(options: BridgeOptions = {}) {
     const { backend, ...libraries } = librariesFor(options);
-    const koffi = koffiOrUnavailable() as Parameters<typeof bindNative>[0];
+    const koffi = koffiOrUnavailable() as Parameters<typeof bindNativeOnce>[0];
     let native: NativeFunctions;
     try {
-      native = bindNative(koffi, libraries, PROTOTYPES) as NativeFunctions;
+      // Bound once per process for these libraries, and shared (see bindNativeOnce).
+      native = bindNativeOnce(koffi, libraries);
     } catch (cause) {
       throw new BridgeUnavailableError(`could not bind the native functions on ${process.platform} (${process.arch}): ${(cause as Error).message}`, { cause });
     }
@@ -101,22 +128,29 @@ export class Bridge {
   }
 
   /**
-   * Checks bytes before they may reach native code: a live, non-empty view (koffi would pass NULL
-   * for a detached one) whose contents validate. Returns what to pass: the checked copy inside the
-   * codec's memory (Codec.checkedCopy), valid until the next codec call.
+   * Checks bytes before they may reach native code: a live (asBytes: a detached view or buffer is
+   * WSAEFAULT), non-empty view (koffi would pass NULL) whose contents validate. Returns what to
+   * pass: a private copy made first and checked after (Codec.checkedCopy), of the same length.
    */
-  private checkedBytes(target: ArrayBufferView, options: ResolvedOptions, call: string): Uint8Array {
+  private checkedBytes(target: ArrayBufferView | ArrayBufferLike, options: ResolvedOptions, call: string): Uint8Array {
     const bytes = asBytes(target);
     return this.codec.checkedCopy(bytes, options) ?? this.refuse(bytes, options, call);
   }
 
-  /** The error for bytes that failed the lean check: decoded in full to name the problem. */
+  /**
+   * The error for bytes that failed the lean check: the very copy that failed, decoded in full to
+   * name the problem (never the caller's buffer again: another thread may have changed it since).
+   */
   private refuse(bytes: Uint8Array, options: ResolvedOptions, call: string): never {
-    if (bytes.byteLength === 0) {
+    const refused = this.codec.takeRefused();
+    if (refused === undefined) {
       throw new PeerTargetNameError('WSAEFAULT', 'bytes',
         `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: bytes });
     }
-    throw problemsOf(this.codec.decode(bytes, options), options)[0];
+    // check() and decode() agree on every buffer (the fuzzer's property); should they ever not,
+    // this is still a typed error, never `undefined`.
+    throw problemsOf(this.codec.decode(refused, options), options)[0] ??
+      new PeerTargetNameError('WSAEINVAL', 'bytes', `the codec's check refused these bytes for ${call}`, { value: refused });
   }
 
   private fail(call: string, socket: SocketHandle, peer: string | undefined): never {
@@ -134,12 +168,14 @@ export class Bridge {
     const call = 'WSASetSocketPeerTargetName';
     const handle = checkSocket(socket, call);
     const resolved = resolveOptions(options);
-    // Either way the view is into WASM memory, and nothing runs between here and the call.
+    // An input object is read once, into the codec's snapshot, then encoded into WASM memory; bytes
+    // are copied, then checked (a small copy is in WASM memory too). Nothing runs between here and
+    // the call. A named zone is translated to its interface index on this path (host/zones.ts).
     const input = !(target instanceof Uint8Array) && isInput(target);
-    const bytes = input ? this.codec.encodeInPlace(target, resolved) : this.checkedBytes(target, resolved, call);
+    const bytes = input ? this.codec.encodeInPlace(target, withHostZones(resolved)) : this.checkedBytes(target, resolved, call);
     const rc = this.native.setPeerTargetName(handle, bytes, bytes.byteLength, null, null);
     // The peer's text only for the error (making it on every call would cost more than the check).
-    if (rc !== 0) this.fail(call, handle, input ? peerText(target.peer) : this.peerOf(bytes, resolved));
+    if (rc !== 0) this.fail(call, handle, input ? this.codec.snapshotPeerText() : this.peerOf(bytes, resolved));
   }
 
   /**
@@ -157,18 +193,26 @@ export class Bridge {
     if (rc !== 0) this.fail(call, handle, peerText(peer));
   }
 
-  /** Async WSASetSocketPeerTargetName on a worker thread: its own copy of the bytes, its own last error. */
+  /**
+   * Async WSASetSocketPeerTargetName on a worker thread: its own copy of the bytes, its own last error.
+   * @throws (rejects with) BridgeClosedError after close(), or when close() is called before the
+   * call is made; BridgeWorkerError when its worker thread exits (the call may or may not have been made).
+   */
   async setPeerTargetNameAsync(socket: SocketHandle, target: PeerTargetNameTarget, options?: CodecOptions): Promise<void> {
     const call = 'WSASetSocketPeerTargetName';
+    if (this.closed) throw new BridgeClosedError(call);
     const handle = checkSocket(socket, call);
-    const resolved = resolveOptions(options);
-    const bytes = isInput(target)
+    const resolved = withHostZones(resolveOptions(options));
+    const input = isInput(target);
+    const bytes = input
       ? this.codec.encode(target, resolved)
       : this.checkedBytes(target, resolved, call).slice();
-    this.pool ??= new AsyncCallPool(this.libraries, this.asyncThreads);
-    const errno = await this.pool.call('setPeerTargetName', handle, bytes);
+    // The peer as it was read, before the await: the caller's object is not read again.
+    const peer = input ? this.codec.snapshotPeerText() : undefined;
+    this.lease ??= openAsyncLease(this.libraries, this.asyncThreads);
+    const errno = await this.lease.call('setPeerTargetName', handle, bytes);
     if (errno !== 0) {
-      throw new WinsockError(errno, { call, socket: handle, peer: isInput(target) ? peerText(target.peer) : this.peerOf(bytes, resolved) });
+      throw new WinsockError(errno, { call, socket: handle, peer: input ? peer : this.peerOf(bytes, resolved) });
     }
   }
 
@@ -176,31 +220,37 @@ export class Bridge {
   deletePeerTargetName(socket: SocketHandle, peer: PeerInput, options?: CodecOptions): void {
     const call = 'WSADeleteSocketPeerTargetName';
     const handle = checkSocket(socket, call);
-    const storage = this.codec.encodePeer(peer, resolveOptions(options));
+    // The peer read once (the codec's snapshot), a named zone translated as for setPeerTargetName.
+    const storage = this.codec.encodePeer(peer, withHostZones(resolveOptions(options)));
     // Pass exactly the sockaddr's own size, as Windows' callers do.
     const size = storage[0] === L.AF_INET ? L.SIZEOF_SOCKADDR_IN : L.SIZEOF_SOCKADDR_IN6;
     const rc = this.native.deletePeerTargetName(handle, storage.subarray(0, size), size, null, null);
-    if (rc !== 0) this.fail(call, handle, peerText(peer));
+    if (rc !== 0) this.fail(call, handle, this.codec.snapshotPeerText());
   }
 
   /**
    * WSASetSocketSecurity: turns on security for the socket, as a real caller does before naming
-   * peers. `settings` is SOCKET_SECURITY_SETTINGS(_IPSEC) as an object or as encoded bytes; absent
-   * or null passes NULL (the default security settings).
+   * peers. `settings` is SOCKET_SECURITY_SETTINGS(_IPSEC) as an object or as encoded bytes (any
+   * view, or an ArrayBuffer); absent or null passes NULL (the default security settings). Bytes are
+   * copied first and the copy is checked and passed: native code gets exactly what was checked.
    */
-  setSocketSecurity(socket: SocketHandle, settings?: SocketSecuritySettingsInput | Uint8Array | null): void {
+  setSocketSecurity(socket: SocketHandle, settings?: SocketSecuritySettingsInput | Uint8Array | ArrayBufferView | ArrayBuffer | null): void {
     const call = 'WSASetSocketSecurity';
     const handle = checkSocket(socket, call);
     let bytes: Uint8Array | null = null;
-    if (settings instanceof Uint8Array) {
-      if (settings.byteLength === 0) {
+    if (typeof settings === 'object' && settings !== null &&
+        (ArrayBuffer.isView(settings) || isArrayBuffer(settings) || isSharedArrayBuffer(settings))) {
+      // asBytes: a detached view or buffer is WSAEFAULT. new Uint8Array(view): a private copy,
+      // through the internal slots (a shared buffer another thread writes is read once, here).
+      const copy = new Uint8Array(asBytes(settings));
+      if (copy.byteLength === 0) {
         throw new PeerTargetNameError('WSAEFAULT', 'bytes', `an empty or detached view cannot be passed to ${call} (koffi would pass NULL)`, { value: settings });
       }
-      const checked = validateSocketSecuritySettings(settings);
+      const checked = validateSocketSecuritySettings(copy);
       if (!checked.ok) throw checked.error;
-      bytes = settings;
+      bytes = copy;
     } else if (settings !== undefined && settings !== null) {
-      bytes = encodeSocketSecuritySettings(settings);
+      bytes = encodeSocketSecuritySettings(settings as SocketSecuritySettingsInput);
     }
     const rc = this.native.setSocketSecurity(handle, bytes, bytes?.byteLength ?? 0, null, null);
     if (rc !== 0) this.fail(call, handle, undefined);
@@ -213,7 +263,8 @@ export class Bridge {
   querySocketSecurity(socket: SocketHandle, template?: SocketSecurityQueryTemplateInput | null, options?: Pick<CodecOptions, 'socketType'>): SocketSecurityQueryInfo {
     const call = 'WSAQuerySocketSecurity';
     const handle = checkSocket(socket, call);
-    const query = template ? encodeSocketSecurityQueryTemplate(template, options) : null;
+    // The template read once; its peer's named zone translated as for setPeerTargetName.
+    const query = template ? encodeSocketSecurityQueryTemplate(template, withHostZones(resolveOptions(options))) : null;
     // SOCKET_SECURITY_QUERY_INFO; the native side may say it needs more (the IPSEC2 form).
     let info = new Uint8Array(L.SIZEOF_SECURITY_QUERY_INFO);
     const infoLength = new Uint32Array([info.byteLength]);
@@ -222,7 +273,7 @@ export class Bridge {
       info = new Uint8Array(infoLength[0]);
       rc = this.native.querySocketSecurity(handle, query, query?.byteLength ?? 0, info, infoLength, null, null);
     }
-    if (rc !== 0) this.fail(call, handle, template ? peerText(template.peer) : undefined);
+    if (rc !== 0) this.fail(call, handle, query ? templatePeerText(query) : undefined);
     return decodeSocketSecurityQueryInfo(info.subarray(0, Math.min(infoLength[0], info.byteLength)));
   }
 
@@ -232,11 +283,18 @@ export class Bridge {
     return peer ? peerText(peer) : undefined;
   }
 
-  /** Stops the async worker threads (the sync calls keep working). */
+  /**
+   * Closes the bridge: every later call, sync or async, throws BridgeClosedError (a sync one
+   * synchronously, without calling anything native); every async call still pending rejects with
+   * it at once. Resolves when none of this bridge's async calls is queued or running on a worker
+   * thread any more (queued ones are skipped). The worker threads are shared by every bridge of the
+   * process (bridge-async.ts) and stop once no bridge has used them for a while. Idempotent.
+   */
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
+    this.closed = true;
+    this.native = CLOSED_NATIVE;
+    const lease = this.lease;
+    await lease?.close();
   }
 }
 

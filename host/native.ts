@@ -1,6 +1,7 @@
 // The native functions, as koffi prototypes with Windows-correct types: SOCKET is pointer-sized
 // (uintptr_t), ULONG is 32-bit (uint32_t) whatever the host's `long` is, WSAAPI is __stdcall
-// (which koffi ignores off x86). The same table serves the main thread and the async workers.
+// (which koffi ignores off x86). The same table serves the main thread and the async workers
+// (bridge-worker.ts).
 
 /** Which library each function comes from. */
 export interface NativeLibraries {
@@ -26,10 +27,12 @@ export type NativeName = keyof typeof PROTOTYPES;
 export type NativeFunction = (...args: unknown[]) => number;
 export type NativeFunctions = Record<NativeName, NativeFunction>;
 
-/**
- * Binds every prototype. Written so that its source text can also run inside a worker thread
- * (see bridge-async.ts): no imports, koffi passed in.
- */
+/** The Winsock function a prototype declares ('setPeerTargetName' -> 'WSASetSocketPeerTargetName'). */
+export function nativeSymbol(name: NativeName): string {
+  return /(\w+)\(/.exec(PROTOTYPES[name])![1];
+}
+
+/** Binds every prototype (koffi passed in: the main thread's, or a worker thread's own). */
 export function bindNative(koffi: { load(path: string): { func(definition: string): NativeFunction } },
   libraries: NativeLibraries, prototypes: Record<string, string>): Record<string, NativeFunction> {
   const load = (path: string) => {
@@ -50,6 +53,24 @@ export function bindNative(koffi: { load(path: string): { func(definition: strin
       const symbol = /(\w+)\(/.exec(prototype)?.[1];
       throw new Error(`${name === 'lastError' ? libraries.winsock : libraries.secureSockets} does not export ${symbol}: ${(error as Error).message}`);
     }
+  }
+  return bound;
+}
+
+type KoffiLike = Parameters<typeof bindNative>[0];
+const boundOnce = new Map<string, NativeFunctions>();
+
+/**
+ * The main thread's bound functions for a pair of libraries, bound once per process and shared by
+ * every Bridge: koffi.load and func() again on each openBridge would cost about 20 KB of RSS each
+ * time, which koffi never gives back (measured over 1,000 openings).
+ */
+export function bindNativeOnce(koffi: KoffiLike, libraries: NativeLibraries): NativeFunctions {
+  const key = `${libraries.secureSockets}\0${libraries.winsock}`;
+  let bound = boundOnce.get(key);
+  if (!bound) {
+    bound = Object.freeze(bindNative(koffi, libraries, PROTOTYPES)) as NativeFunctions;
+    boundOnce.set(key, bound);
   }
   return bound;
 }

@@ -1,11 +1,13 @@
 // PeerRegistry: what a high-volume UDP server embeds, one per socket. ensure(peer) names a peer's
 // principal the first time the peer is seen and is a map lookup afterwards; a least-recently-used
-// bound deletes the oldest registrations natively; the registry always mirrors what the native
-// side holds, because it changes only after a native call succeeded.
+// bound deletes the oldest registrations natively. The registry owns what it holds: each input is
+// read once, every registration is kept as the canonical sockaddr the codec produced, and that is
+// what it deletes.
 import * as L from './generated/layout.js';
 import { familyFlag, sharedCodec } from './codec.js';
 import { PeerTargetNameError } from './errors.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
+import { withHostZones } from './zones.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import type { Bridge } from './native-bridge.js';
 import type { SocketHandle } from './winsock.js';
@@ -17,6 +19,30 @@ export interface RegistryPeer {
   address: string;
   port: number;
   scopeId: number;
+}
+
+/**
+ * A registration as the registry holds it: the sockaddr the codec built when the peer was
+ * registered, as a frozen object (address in canonical text, no zone). Passed as it is to
+ * WSADeleteSocketPeerTargetName, it encodes to exactly the bytes that were registered.
+ */
+export interface CanonicalPeer {
+  readonly family: 'IPv4' | 'IPv6';
+  readonly address: string;
+  readonly port: number;
+  /** IPv6 only: sin6_scope_id. */
+  readonly scopeId?: number;
+  /** IPv6 only: sin6_flowinfo, as registered (no part of the registration's key). */
+  readonly flowInfo?: number;
+}
+
+/** An evictee whose native delete failed: no longer held (nothing is sent to it), retried later. */
+export interface PendingDeletion {
+  peer: CanonicalPeer;
+  /** The last attempt's error. */
+  error: Error;
+  /** Native delete calls made for it so far. */
+  attempts: number;
 }
 
 /**
@@ -33,6 +59,11 @@ export interface PeerRegistryOptions extends CodecOptions {
   protocol?: ProtocolInput;
   /** Most peers held at once; past it the least recently used is deleted natively. Default 65536. */
   maxPeers?: number;
+  /**
+   * Most evictees whose native delete failed, kept for retry (default 16). While that many wait, a
+   * registration that would evict is refused (PeerRegistryError, 'pending-deletions-full').
+   */
+  maxPendingDeletions?: number;
 }
 
 export interface PeerRegistryStats {
@@ -40,14 +71,18 @@ export interface PeerRegistryStats {
   size: number;
   /** Successful native registrations. */
   registered: number;
-  /** ensure() calls for a peer already held. */
+  /** ensure() calls for a peer already held (and batch repeats of a peer that was registered). */
   reused: number;
-  /** Registrations deleted to stay within maxPeers. */
+  /** Registrations deleted to stay within maxPeers (counted when the native delete succeeded). */
   evicted: number;
   /** Registrations deleted by forget() or clear(). */
   forgotten: number;
-  /** Peers whose encoding or native call failed (nothing was recorded for them). */
+  /** Peers whose reading, encoding or native call failed, or that were refused (nothing was recorded for them). */
   failed: number;
+  /** Evictees whose native delete failed, waiting for a retry now (see failedDeletions). */
+  pendingDeletions: number;
+  /** Native delete calls that failed, in all. */
+  deleteFailures: number;
 }
 
 export interface EnsureManyResult {
@@ -56,7 +91,51 @@ export interface EnsureManyResult {
   failures: { index: number; peer: PeerInput; error: Error }[];
 }
 
+/**
+ * A registration the registry refused to attempt. `code` and `errno` name the Winsock error it
+ * stands for: 'pending-deletions-full' is WSAENOBUFS (maxPendingDeletions evictees still wait for
+ * their native delete, so nothing more may be evicted); 'reentrant' is WSAEINPROGRESS (a
+ * target-name function called back into the registry to register or delete).
+ */
+export class PeerRegistryError extends Error {
+  readonly reason: 'pending-deletions-full' | 'reentrant';
+  readonly code: 'WSAENOBUFS' | 'WSAEINPROGRESS';
+  readonly errno: number;
+  /** For 'pending-deletions-full': the deletions still waiting (copies). */
+  readonly pending: readonly PendingDeletion[];
+
+  constructor(reason: PeerRegistryError['reason'], message: string, pending: readonly PendingDeletion[] = []) {
+    const code = reason === 'reentrant' ? 'WSAEINPROGRESS' : 'WSAENOBUFS';
+    super(`${code}: ${message}`);
+    this.name = 'PeerRegistryError';
+    this.reason = reason;
+    this.code = code;
+    this.errno = reason === 'reentrant' ? 10036 : L.WSAENOBUFS;
+    this.pending = pending;
+  }
+}
+
+/** clear() tried every deletion; these failed (`errors` holds the same errors, in the same order). */
+export class PeerRegistryClearError extends AggregateError {
+  readonly failures: readonly { peer: CanonicalPeer; error: Error }[];
+
+  constructor(failures: { peer: CanonicalPeer; error: Error }[], attempted: number) {
+    super(failures.map((f) => f.error),
+      `clear(): ${failures.length} of ${attempted} native deletions failed (${failures.slice(0, 3).map((f) => peerText(f.peer)).join(', ')}` +
+      `${failures.length > 3 ? ', …' : ''}); those peers are kept, and the next clear() tries them again`);
+    this.name = 'PeerRegistryClearError';
+    this.failures = failures;
+  }
+}
+
 const NONE = -1;
+/** An ensureMany() input whose reading threw (its failure is recorded already). */
+const UNREAD: unique symbol = Symbol('unread');
+
+function peerText(peer: CanonicalPeer): string {
+  if (peer.family === 'IPv4') return `${peer.address}:${peer.port}`;
+  return `[${peer.address}${peer.scopeId ? '%' + peer.scopeId : ''}]:${peer.port}`;
+}
 
 function compilePolicy(policy: TargetNamePolicy): (peer: RegistryPeer) => string {
   if (typeof policy === 'function') return policy;
@@ -79,22 +158,32 @@ function compilePolicy(policy: TargetNamePolicy): (peer: RegistryPeer) => string
 }
 
 /**
- * An object peer found by its address text and port alone: no scope id, no flow info (what Node's
- * rinfo is). Such peers are looked up without building a string (byObject); every other spelling
- * goes through spelling().
+ * The registry's own copy of an input, each field read exactly once: a string as it is, an object
+ * as a plain object of its five fields (only those present), anything else as it is (the codec
+ * names the error). Everything after the read works on this copy, which nobody else can change.
  */
-function isPlainObject(peer: PeerInput | null | undefined): peer is PeerObject {
-  return typeof peer === 'object' && peer !== null && peer.scopeId === undefined && peer.flowInfo === undefined;
+function snapshot(peer: unknown): PeerInput {
+  if (typeof peer !== 'object' || peer === null) return peer as PeerInput;
+  const p = peer as PeerObject;
+  return snapshotOf(p.address, p.port, p.family, p.scopeId, p.flowInfo);
+}
+
+/** @internal A peer object made of fields the caller read once (DgramGuard's snapshot). */
+export function snapshotOf(address: unknown, port: unknown, family: unknown, scopeId: unknown, flowInfo: unknown): PeerObject {
+  const copy = { address, port } as PeerObject;
+  if (family !== undefined) copy.family = family as PeerObject['family'];
+  if (scopeId !== undefined) copy.scopeId = scopeId as number;
+  if (flowInfo !== undefined) copy.flowInfo = flowInfo as number;
+  return copy;
 }
 
 const isNumberOrAbsent = (v: unknown) => v === undefined || typeof v === 'number';
 
 /**
- * The key of an object peer with a scope id or flow info, in bySpelling; undefined when its port,
- * scope id or flow info is not a number (the codec refuses it, so it can never be held).
+ * The key of an object spelling with a scope id or flow info, in bySpelling; undefined when its
+ * port, scope id or flow info is not a number (the codec refuses it, so it can never be held).
  */
-function spelling(peer: PeerObject): string | undefined {
-  const { address, port, scopeId, flowInfo } = peer;
+function spellingOf(address: unknown, port: unknown, scopeId: unknown, flowInfo: unknown): string | undefined {
   if (typeof address !== 'string' || typeof port !== 'number' || !isNumberOrAbsent(scopeId) || !isNumberOrAbsent(flowInfo)) return undefined;
   return `${address}|${port}|${scopeId ?? ''}|${flowInfo ?? ''}`;
 }
@@ -105,9 +194,11 @@ const withKey = (keys: Keys, key: string): Keys => (keys === undefined ? key : A
 const keyList = (keys: Keys): readonly string[] => (keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]);
 
 /**
- * The map key of a sockaddr (the codec's bytes at `at`): one registration per key. IPv4: family,
- * port and address as one number (48 bits, exact in a double); IPv6: port, flow info, address and
- * scope id as 13 UTF-16 units. No spread, no intermediate array: a new peer builds one key.
+ * The map key of a sockaddr (the codec's bytes at `at`): one registration per key, the same
+ * identity the native side keys its table by. IPv4: port and address as one number (48 bits, exact
+ * in a double); IPv6: port, address and scope id as 11 UTF-16 units. Flow info is no part of it
+ * (the native table does not key by it either: two spellings differing only in flow info are one
+ * registration there, so here too); a slot keeps the flow info it was registered with.
  */
 function addressKey(b: Uint8Array, at: number): AddressKey {
   if ((b[at] | (b[at + 1] << 8)) === L.AF_INET) {
@@ -115,7 +206,13 @@ function addressKey(b: Uint8Array, at: number): AddressKey {
     return ((b[at + 2] << 8) | b[at + 3]) * 0x1_0000_0000 + (((b[a] << 24) | (b[a + 1] << 16) | (b[a + 2] << 8) | b[a + 3]) >>> 0);
   }
   const u = (i: number) => b[at + i] | (b[at + i + 1] << 8);
-  return String.fromCharCode(u(2), u(4), u(6), u(8), u(10), u(12), u(14), u(16), u(18), u(20), u(22), u(24), u(26));
+  return String.fromCharCode(u(2), u(8), u(10), u(12), u(14), u(16), u(18), u(20), u(22), u(24), u(26));
+}
+
+/** sin6_flowinfo of the IPv6 sockaddr at `at` (the codec writes it in network order). */
+function flowOf(b: Uint8Array, at: number): number {
+  const f = at + L.SIN6_FLOWINFO;
+  return ((b[f] << 24) | (b[f + 1] << 16) | (b[f + 2] << 8) | b[f + 3]) >>> 0;
 }
 
 type AddressKey = string | number;
@@ -125,6 +222,24 @@ function portOfKey(key: AddressKey): number {
   if (typeof key === 'number') return Math.floor(key / 0x1_0000_0000);
   const swapped = key.charCodeAt(0); // sin6_port's big-endian bytes, read little-endian
   return ((swapped & 0xff) << 8) | (swapped >>> 8);
+}
+
+const scratch = new Uint8Array(16);
+
+/** The sockaddr behind a key (and the flow info registered), as a frozen CanonicalPeer. */
+function canonicalOfKey(key: AddressKey, flowInfo: number): CanonicalPeer {
+  const port = portOfKey(key);
+  if (typeof key === 'number') {
+    const a = key - port * 0x1_0000_0000;
+    return Object.freeze({ family: 'IPv4', address: `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`, port });
+  }
+  for (let i = 0; i < 8; i++) {
+    const unit = key.charCodeAt(1 + i);
+    scratch[2 * i] = unit & 0xff;
+    scratch[2 * i + 1] = unit >>> 8;
+  }
+  const scopeId = (key.charCodeAt(9) | (key.charCodeAt(10) << 16)) >>> 0;
+  return Object.freeze({ family: 'IPv6', address: ipv6Text(scratch, 0), port, scopeId, flowInfo });
 }
 
 /**
@@ -184,9 +299,52 @@ function isDottedQuadOf(text: string, b: Uint8Array, at: number): boolean {
   return i === n;
 }
 
+/** A new peer of an ensureMany() batch, and the later spellings of it in the same batch (one fate). */
+interface Group {
+  index: number;
+  peer: PeerInput;
+  snap: PeerInput;
+  key: AddressKey;
+  flow: number;
+  /** Its record's place in the batch's encode, or -1 when it failed before (error). */
+  input: number;
+  error: Error | undefined;
+  followers: { index: number; peer: PeerInput; snap: PeerInput }[];
+}
+
+/**
+ * One registry per socket.
+ *
+ * What it holds, and how it stays true to the native table:
+ * - Each input is read exactly once, into the registry's own copy (snapshot()): a getter is called
+ *   once per call, and changing the caller's object afterwards changes nothing here.
+ * - A registration is kept as the canonical sockaddr the codec built from that copy (its address
+ *   key, plus the flow info registered): the LRU, the evictions, forget() and clear() all work on
+ *   it, and deletePeerTargetName gets a frozen CanonicalPeer that encodes to exactly those bytes.
+ * - A peer is held only after its native registration succeeded, and stops being held before its
+ *   native delete is made: whatever the registry holds, the native side holds.
+ * - Every spelling of one sockaddr is one registration with one fate: in an ensureMany() batch the
+ *   repeats of a new peer succeed or fail with its one native call.
+ *
+ * Eviction whose native delete fails (the policy): the evictee stops being held (so the registry
+ * never holds more than maxPeers) and moves to a list of pending deletions (failedDeletions, at most
+ * maxPendingDeletions, default 16), so it is never forgotten: the native side may hold up to
+ * maxPeers + maxPendingDeletions registrations, never more. The list is retried one entry after each
+ * successful eviction, all of it when it is full and a registration needs an eviction, on
+ * retryDeletions(), and by clear(). If it is still full, that registration is refused with
+ * PeerRegistryError ('pending-deletions-full', WSAENOBUFS) and nothing is called natively; known
+ * peers are still served, and registrations that need no eviction still go through. A pending peer
+ * that is seen again is registered afresh (the native call replaces its old registration) and
+ * leaves the list. forget() of a held peer whose delete fails throws, and the peer stays held.
+ *
+ * clear() tries every deletion (held peers least recently used first, then the pending list),
+ * keeps going past failures, and then throws PeerRegistryClearError listing each failure; the
+ * peers it could not delete are kept where they were, and the next clear() tries them again.
+ */
 export class PeerRegistry {
   readonly socket: SocketHandle;
   readonly maxPeers: number;
+  readonly maxPendingDeletions: number;
   private readonly bridge: Bridge;
   private readonly protocol: ProtocolInput;
   private readonly options: ResolvedOptions;
@@ -197,16 +355,19 @@ export class PeerRegistry {
   private readonly guess: RegistryPeer = { family: 'ipv4', address: '', port: 0, scopeId: 0 };
   /** Every text spelling seen for a held peer ('192.0.2.1:80', '[2001:db8::1]:500') → its slot. */
   private readonly byText = new Map<string, number>();
-  /** Every object with a scope id or flow info seen for a held peer, as spelling() → its slot. */
+  /** Every object with a scope id or flow info seen for a held peer, as spellingOf() → its slot. */
   private readonly bySpelling = new Map<string, number>();
   /**
-   * Plain object peers (isPlainObject: an rinfo) seen for a held peer: address text → its slot, or,
-   * where several ports share that text (clients behind one NAT, or all on loopback), port → slot.
-   * Same text and port always make the same sockaddr, so a miss here is definite.
+   * Plain object peers (no scope id, no flow info: an rinfo) seen for a held peer: address text →
+   * its slot, or, where several ports share that text (clients behind one NAT, or all on
+   * loopback), port → slot. Same text and port always make the same sockaddr, so a miss here is
+   * definite.
    */
   private readonly byObject = new Map<string, number | Map<number, number>>();
-  /** The sockaddr's bytes (as a string) → slot: two spellings of one peer are one registration. */
+  /** The sockaddr's key → slot: two spellings of one peer are one registration. */
   private readonly byAddress = new Map<AddressKey, number>();
+  /** Evictees whose native delete failed, by key, oldest first (see the class comment). */
+  private readonly pending = new Map<AddressKey, PendingDeletion>();
   // Slots: an LRU list in typed arrays, so touching a known peer allocates nothing.
   private prev: Int32Array;
   private next: Int32Array;
@@ -214,8 +375,11 @@ export class PeerRegistry {
   private ports: Int32Array;
   /** Each slot's FLAG_FAMILY_IPV4 or FLAG_FAMILY_IPV6 (an object's `family` is checked against it). */
   private families: Int32Array;
-  private peers: (PeerInput | undefined)[] = [];
+  /** Each slot's registered flow info (IPv6). */
+  private flows: Uint32Array;
   private addressKeys: AddressKey[] = [];
+  /** Each slot's CanonicalPeer, made when first asked for. */
+  private canon: (CanonicalPeer | undefined)[] = [];
   /** Per slot: its keys in byText and bySpelling, and its address texts in byObject. */
   private texts: Keys[] = [];
   private spellings: Keys[] = [];
@@ -223,21 +387,25 @@ export class PeerRegistry {
   private free: number[] = [];
   private head = NONE; // most recently used
   private tail = NONE; // least recently used
-  private counts = { registered: 0, evicted: 0, forgotten: 0, failed: 0 };
-  /** The object peer the last reuse() did not find, and its spelling (registerNew() takes it over). */
-  private missed: PeerInput | undefined;
-  private missedSpelling: string | undefined;
+  private counts = { registered: 0, evicted: 0, forgotten: 0, failed: 0, deleteFailures: 0 };
   /** Kept apart from `counts`: bumped on the known-peer path, where a plain field is cheapest. */
   private reusedCount = 0;
+  /** A registration, deletion or batch is under way (a target-name function may not re-enter). */
+  private busy = false;
 
   constructor(options: PeerRegistryOptions) {
-    const { bridge, socket, targetName, protocol = 'ipsec', maxPeers = 65536, ...codecOptions } = options;
+    const { bridge, socket, targetName, protocol = 'ipsec', maxPeers = 65536, maxPendingDeletions = 16, ...codecOptions } = options;
     if (!Number.isInteger(maxPeers) || maxPeers < 1) throw new RangeError(`maxPeers must be a whole number of at least 1, got ${maxPeers}`);
+    if (!Number.isInteger(maxPendingDeletions) || maxPendingDeletions < 1) {
+      throw new RangeError(`maxPendingDeletions must be a whole number of at least 1, got ${maxPendingDeletions}`);
+    }
     this.bridge = bridge;
     this.socket = socket;
     this.protocol = protocol;
     this.maxPeers = maxPeers;
-    this.options = resolveOptions(codecOptions);
+    this.maxPendingDeletions = maxPendingDeletions;
+    // Node's rinfo names a link-local zone by interface (fe80::1%eth0): translated to its index.
+    this.options = withHostZones(resolveOptions(codecOptions));
     this.nameFor = compilePolicy(targetName);
     this.fixedOrTemplate = typeof targetName === 'string';
     const initial = Math.min(maxPeers + 1, 1024);
@@ -245,6 +413,7 @@ export class PeerRegistry {
     this.next = new Int32Array(initial);
     this.ports = new Int32Array(initial);
     this.families = new Int32Array(initial);
+    this.flows = new Uint32Array(initial);
   }
 
   get size(): number {
@@ -252,14 +421,25 @@ export class PeerRegistry {
   }
 
   get stats(): PeerRegistryStats {
-    return { size: this.size, ...this.counts, reused: this.reusedCount };
+    return { size: this.size, ...this.counts, reused: this.reusedCount, pendingDeletions: this.pending.size };
   }
 
-  /** True if the peer is held (does not count as a use). */
+  /** Evictees whose native delete failed and that wait for a retry, oldest first (copies). */
+  get failedDeletions(): PendingDeletion[] {
+    return [...this.pending.values()].map((p) => ({ ...p }));
+  }
+
+  /** True if the peer is held (does not count as a use). A peer waiting for its deletion is not. */
   has(peer: PeerInput): boolean {
-    if (this.find(peer) !== undefined) return true;
+    let snap;
     try {
-      return this.byAddress.has(this.canonical(peer).key);
+      snap = snapshot(peer);
+    } catch {
+      return false; // a getter threw: not a peer
+    }
+    if (this.slotOf(snap) !== NONE) return true;
+    try {
+      return this.byAddress.has(this.canonical(snap).key);
     } catch {
       return false; // not a valid peer, so never held
     }
@@ -268,58 +448,103 @@ export class PeerRegistry {
   /**
    * Makes sure the peer's target name is registered: registers it the first time (returns true),
    * and afterwards only marks it used (returns false).
-   * @throws PeerTargetNameError (bad peer or name) or WinsockError (the native call failed);
-   * the registry is then unchanged.
+   * @throws PeerTargetNameError (bad peer or name), WinsockError (the native call failed) or
+   * PeerRegistryError (refused, see the class comment); the registry is then unchanged.
    */
   ensure(peer: PeerInput): boolean {
-    return this.reuse(peer) ? false : this.registerNew(peer);
+    if (typeof peer === 'string') {
+      const slot = this.byText.get(peer);
+      if (slot !== undefined) {
+        this.touch(slot);
+        this.reusedCount++;
+        return false;
+      }
+      return this.registerSnapshot(peer);
+    }
+    if (typeof peer === 'object' && peer !== null) {
+      // Each field read once; from here on only these values are used.
+      const address = peer.address;
+      const port = peer.port;
+      const family = peer.family;
+      const scopeId = peer.scopeId;
+      const flowInfo = peer.flowInfo;
+      const slot = this.slotOfFields(address, port, family, scopeId, flowInfo);
+      if (slot !== NONE) {
+        this.touch(slot);
+        this.reusedCount++;
+        return false;
+      }
+      return this.registerSnapshot(snapshotOf(address, port, family, scopeId, flowInfo));
+    }
+    return this.registerSnapshot(peer);
   }
 
   /**
    * The fast half of ensure(): if the peer is held under this spelling, marks it used and returns
-   * true; otherwise does nothing and returns false (no native call, never throws).
+   * true; otherwise does nothing and returns false (no native call). Reads each field once.
    */
   reuse(peer: PeerInput): boolean {
-    let slot: number | undefined;
+    let slot: number;
     if (typeof peer === 'string') {
-      slot = this.byText.get(peer);
-    } else if (isPlainObject(peer)) {
-      slot = this.objectSlot(peer);
+      slot = this.byText.get(peer) ?? NONE;
     } else if (typeof peer === 'object' && peer !== null) {
-      const spelled = spelling(peer);
-      slot = this.spelledSlot(peer, spelled);
-      if (slot === undefined) {
-        // For registerNew() right after (ensure(), DgramGuard): the same string again, hash and all.
-        this.missed = peer;
-        this.missedSpelling = spelled;
-      }
+      slot = this.slotOfFields(peer.address, peer.port, peer.family, peer.scopeId, peer.flowInfo);
+    } else {
+      return false;
     }
-    if (slot === undefined) return false;
+    if (slot === NONE) return false;
     this.touch(slot);
     this.reusedCount++;
     return true;
   }
 
-  /** The slot the peer is held under in this spelling, if any (no side effects). */
-  private find(peer: PeerInput): number | undefined {
-    if (typeof peer === 'string') return this.byText.get(peer);
-    if (isPlainObject(peer)) return this.objectSlot(peer);
-    if (typeof peer === 'object' && peer !== null) return this.spelledSlot(peer, spelling(peer));
-    return undefined;
+  /**
+   * @internal DgramGuard's lookup, on fields it read once from the caller's object: if that
+   * spelling is held, marks it used (and counts a reuse when `counted`) and returns true.
+   */
+  reuseFields(address: unknown, port: unknown, family: unknown, scopeId: unknown, flowInfo: unknown, counted: boolean): boolean {
+    const slot = this.slotOfFields(address, port, family, scopeId, flowInfo);
+    if (slot === NONE) return false;
+    this.touch(slot);
+    if (counted) this.reusedCount++;
+    return true;
   }
 
-  /** byObject's slot for a plain object peer (its address text and port), if any. */
-  private objectSlot(peer: PeerObject): number | undefined {
-    const entry = this.byObject.get(peer.address);
-    if (entry === undefined) return undefined;
-    const port = peer.port;
-    const slot = typeof entry === 'number' ? (this.ports[entry] === port ? entry : undefined) : entry.get(port);
-    return slot !== undefined && this.familyAgrees(peer, slot) ? slot : undefined;
+  /**
+   * ensure() for a peer that reuse() has just reported not held under this spelling. Same result,
+   * same errors as ensure().
+   */
+  registerNew(peer: PeerInput): boolean {
+    return this.registerSnapshot(snapshot(peer));
   }
 
-  private spelledSlot(peer: PeerObject, spelled: string | undefined): number | undefined {
-    const slot = spelled === undefined ? undefined : this.bySpelling.get(spelled);
-    return slot !== undefined && this.familyAgrees(peer, slot) ? slot : undefined;
+  /** The slot the registry's own copy of a peer is held under in this spelling, or NONE. */
+  private slotOf(snap: PeerInput): number {
+    if (typeof snap === 'string') return this.byText.get(snap) ?? NONE;
+    if (typeof snap === 'object' && snap !== null) return this.slotOfFields(snap.address, snap.port, snap.family, snap.scopeId, snap.flowInfo);
+    return NONE;
+  }
+
+  /** The slot an object spelling (its fields, read once by the caller) is held under, or NONE. No side effects. */
+  private slotOfFields(address: unknown, port: unknown, family: unknown, scopeId: unknown, flowInfo: unknown): number {
+    let slot: number;
+    if (scopeId === undefined && flowInfo === undefined) {
+      // An rinfo: by address text and port, no string built.
+      const entry = this.byObject.get(address as string);
+      if (entry === undefined) return NONE;
+      if (typeof entry === 'number') {
+        if (this.ports[entry] !== port) return NONE;
+        slot = entry;
+      } else {
+        slot = entry.get(port as number) ?? NONE;
+        if (slot === NONE) return NONE;
+      }
+    } else {
+      const spelled = spellingOf(address, port, scopeId, flowInfo);
+      slot = spelled === undefined ? NONE : this.bySpelling.get(spelled) ?? NONE;
+      if (slot === NONE) return NONE;
+    }
+    return this.familyAgrees(family, slot) ? slot : NONE;
   }
 
   /**
@@ -327,134 +552,265 @@ export class PeerRegistry {
    * address is not found, so that the codec refuses it as it would a new peer's (WSAEAFNOSUPPORT),
    * rather than the registry taking it for the peer.
    */
-  private familyAgrees(peer: PeerObject, slot: number): boolean {
-    const family = peer.family;
+  private familyAgrees(family: unknown, slot: number): boolean {
     // rinfo's own spellings first, without the general switch.
     const flag = family === 'IPv4' ? L.FLAG_FAMILY_IPV4 : family === 'IPv6' ? L.FLAG_FAMILY_IPV6 : familyFlag(family);
     return flag === 0 || flag === this.families[slot];
   }
 
-  /** ensure() for many peers; new ones are encoded together in one codec call. */
-  ensureMany(peers: readonly PeerInput[]): EnsureManyResult {
-    const result: EnsureManyResult = { registered: 0, reused: 0, failures: [] };
-    const fresh: { index: number; peer: PeerInput; address: ReturnType<PeerRegistry['canonical']> }[] = [];
-    const inputs: PeerTargetNameInput[] = [];
-    const seen = new Map<AddressKey, number>();
-    for (let i = 0; i < peers.length; i++) {
-      const peer = peers[i];
-      if (this.reuse(peer)) {
-        result.reused++;
-        continue;
-      }
-      let address;
-      try {
-        address = this.canonical(peer);
-      } catch (error) {
-        this.counts.failed++;
-        result.failures.push({ index: i, peer, error: error as Error });
-        continue;
-      }
-      const held = this.byAddress.get(address.key);
-      if (held !== undefined || seen.has(address.key)) {
-        // Another spelling of a held peer, or a repeat within this batch.
-        if (held !== undefined) this.index(held, peer, undefined);
-        this.reusedCount++;
-        result.reused++;
-        continue;
-      }
-      seen.set(address.key, i);
-      fresh.push({ index: i, peer, address });
-      inputs.push({ protocol: this.protocol, peer, targetName: this.nameFor(address.peer) });
+  /** Refuses a registration or deletion begun inside another (a target-name function calling back). */
+  private enter(): void {
+    if (this.busy) {
+      throw new PeerRegistryError('reentrant', 'the registry is registering or deleting a peer already ' +
+        '(a target-name function may not register or delete peers of its own registry)');
     }
-    if (inputs.length === 0) return result;
-    const batch = sharedCodec().encodeMany(inputs, this.options);
-    const errors = new Map(batch.failures.map((f) => [f.index, f.error] as const));
-    for (let k = 0; k < fresh.length; k++) {
-      const { index, peer, address } = fresh[k];
-      const encodeError = errors.get(k);
+    this.busy = true;
+  }
+
+  /**
+   * ensure() for many peers; new ones are encoded together in one codec call. Each input is read
+   * once, first, before anything else happens (a getter that throws fails its own peer only); the
+   * repeats of a new peer in the batch (other spellings of its sockaddr) share its fate: registered
+   * with it, or failed with its error.
+   */
+  ensureMany(peers: readonly PeerInput[]): EnsureManyResult {
+    if (!Array.isArray(peers)) {
+      throw new PeerTargetNameError('WSAEINVAL', 'peers', `ensureMany takes an array of peers, got ${peers === null ? 'null' : typeof peers}`, { value: peers });
+    }
+    const result: EnsureManyResult = { registered: 0, reused: 0, failures: [] };
+    const fail = (index: number, peer: PeerInput, error: Error) => {
+      this.counts.failed++;
+      result.failures.push({ index, peer, error });
+    };
+    const n = peers.length;
+    const given: PeerInput[] = new Array(n);
+    const snaps: (PeerInput | typeof UNREAD)[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const peer = peers[i];
+      given[i] = peer;
       try {
-        if (encodeError) throw encodeError;
-        const offset = batch.offsets[k];
-        this.bridge.setEncodedRecord(this.socket, batch.bytes.subarray(offset, offset + batch.lengths[k]), address.text);
+        snaps[i] = snapshot(peer);
       } catch (error) {
-        this.counts.failed++;
-        result.failures.push({ index, peer, error: error as Error });
-        continue;
+        snaps[i] = UNREAD;
+        fail(i, peer, error as Error);
       }
-      this.insert(peer, undefined, address.key);
-      result.registered++;
+    }
+    this.enter();
+    try {
+      const groups = new Map<AddressKey, Group>();
+      const inputs: PeerTargetNameInput[] = [];
+      for (let i = 0; i < n; i++) {
+        const snap = snaps[i];
+        if (snap === UNREAD) continue;
+        const peer = given[i];
+        const slot = this.slotOf(snap);
+        if (slot !== NONE) {
+          this.touch(slot);
+          this.reusedCount++;
+          result.reused++;
+          continue;
+        }
+        let address;
+        try {
+          address = this.canonical(snap);
+        } catch (error) {
+          fail(i, peer, error as Error);
+          continue;
+        }
+        const held = this.byAddress.get(address.key);
+        if (held !== undefined) {
+          // Another spelling of a held peer.
+          this.index(held, snap);
+          this.touch(held);
+          this.reusedCount++;
+          result.reused++;
+          continue;
+        }
+        const group = groups.get(address.key);
+        if (group !== undefined) {
+          // A repeat within this batch: its fate is the first one's.
+          group.followers.push({ index: i, peer, snap });
+          continue;
+        }
+        const g: Group = { index: i, peer, snap, key: address.key, flow: address.flow, input: -1, error: undefined, followers: [] };
+        groups.set(address.key, g);
+        try {
+          inputs.push({ protocol: this.protocol, peer: snap, targetName: this.nameFor(address.peer) });
+          g.input = inputs.length - 1;
+        } catch (error) {
+          g.error = error as Error;
+        }
+      }
+      if (groups.size === 0) return result;
+      const batch = inputs.length > 0 ? sharedCodec().encodeMany(inputs, this.options) : undefined;
+      const errors = new Map(batch?.failures.map((f) => [f.index, f.error] as const));
+      for (const g of groups.values()) {
+        let error = g.error ?? errors.get(g.input);
+        if (error === undefined) {
+          try {
+            this.makeRoom();
+            const offset = batch!.offsets[g.input];
+            this.bridge.setEncodedRecord(this.socket, batch!.bytes.subarray(offset, offset + batch!.lengths[g.input]), g.snap);
+          } catch (e) {
+            error = e as Error;
+          }
+        }
+        if (error !== undefined) {
+          fail(g.index, g.peer, error);
+          for (const f of g.followers) fail(f.index, f.peer, error);
+          continue;
+        }
+        const slot = this.insert(g.snap, g.key, g.flow);
+        result.registered++;
+        for (const f of g.followers) {
+          this.index(slot, f.snap);
+          this.reusedCount++;
+          result.reused++;
+        }
+        this.evictOverflow();
+      }
+    } finally {
+      this.busy = false;
     }
     result.failures.sort((a, b) => a.index - b.index);
     return result;
   }
 
-  /** Deletes the peer's registration natively; false if it was not held. */
+  /**
+   * Deletes the peer's registration natively; false if it was neither held nor waiting for its
+   * deletion. A failed native delete throws, and the peer stays where it was.
+   */
   forget(peer: PeerInput): boolean {
-    let slot = this.find(peer);
-    if (slot === undefined) slot = this.byAddress.get(this.canonical(peer).key);
-    if (slot === undefined) return false;
-    this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
-    this.remove(slot);
-    this.counts.forgotten++;
-    return true;
-  }
-
-  /** Deletes every registration natively (a server's shutdown). Stops at the first failure. */
-  clear(): void {
-    while (this.tail !== NONE) {
-      const slot = this.tail;
-      this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
-      this.remove(slot);
+    const snap = snapshot(peer);
+    this.enter();
+    try {
+      let slot = this.slotOf(snap);
+      let key: AddressKey | undefined;
+      if (slot === NONE) {
+        key = this.canonical(snap).key;
+        slot = this.byAddress.get(key) ?? NONE;
+      }
+      if (slot !== NONE) {
+        this.deleteNatively(this.canonicalAt(slot));
+        this.remove(slot);
+        this.counts.forgotten++;
+        return true;
+      }
+      const waiting = key === undefined ? undefined : this.pending.get(key);
+      if (waiting === undefined) return false;
+      waiting.attempts++;
+      try {
+        this.deleteNatively(waiting.peer);
+      } catch (error) {
+        waiting.error = error as Error;
+        throw error;
+      }
+      this.pending.delete(key!);
       this.counts.forgotten++;
+      return true;
+    } finally {
+      this.busy = false;
     }
-  }
-
-  /** The held peers, most recently used first. */
-  *peersByRecency(): IterableIterator<PeerInput> {
-    for (let s = this.head; s !== NONE; s = this.next[s]) yield this.peers[s] as PeerInput;
   }
 
   /**
-   * ensure() for a peer that reuse() has just reported not held under this spelling (DgramGuard's
-   * path: the lookup is not made twice). Same result, same errors as ensure(). Call it straight
-   * after that reuse(), with the same object, unchanged: the spelling reuse() built is taken over.
+   * Deletes every registration natively (a server's shutdown): the held peers, least recently used
+   * first, then the pending deletions. Keeps going past failures; when any failed, throws
+   * PeerRegistryClearError naming each, after trying all. What could not be deleted is kept (held
+   * peers stay held, pending ones pending), for the next clear().
    */
-  registerNew(peer: PeerInput): boolean {
-    let spelled: string | undefined;
-    if (peer === this.missed && peer !== undefined) {
-      spelled = this.missedSpelling;
-      this.missed = undefined;
+  clear(): void {
+    this.enter();
+    const failures: { peer: CanonicalPeer; error: Error }[] = [];
+    let attempted = 0;
+    try {
+      for (let slot = this.tail; slot !== NONE;) {
+        const newer = this.prev[slot];
+        const peer = this.canonicalAt(slot);
+        attempted++;
+        try {
+          this.deleteNatively(peer);
+          this.remove(slot);
+          this.counts.forgotten++;
+        } catch (error) {
+          failures.push({ peer, error: error as Error });
+        }
+        slot = newer;
+      }
+      for (const [key, waiting] of [...this.pending]) {
+        attempted++;
+        waiting.attempts++;
+        try {
+          this.deleteNatively(waiting.peer);
+          this.pending.delete(key);
+          this.counts.forgotten++;
+        } catch (error) {
+          waiting.error = error as Error;
+          failures.push({ peer: waiting.peer, error: error as Error });
+        }
+      }
+    } finally {
+      this.busy = false;
     }
-    if (this.fixedOrTemplate && typeof peer === 'object' && peer !== null) {
-      const done = this.registerObject(peer, spelled);
-      if (done !== undefined) return done;
-    }
-    return this.register(peer, spelled);
+    if (failures.length > 0) throw new PeerRegistryClearError(failures, attempted);
   }
 
-  /** `spelled`: the peer's spelling() if the caller has it already, else undefined (made if needed). */
-  private register(peer: PeerInput, spelled: string | undefined): boolean {
+  /** Tries every pending deletion again now; returns how many are still pending. */
+  retryDeletions(): number {
+    this.enter();
+    try {
+      this.retryPending(this.pending.size);
+    } finally {
+      this.busy = false;
+    }
+    return this.pending.size;
+  }
+
+  /** The held peers, most recently used first, as the registry holds them (frozen CanonicalPeers). */
+  *peersByRecency(): IterableIterator<CanonicalPeer> {
+    for (let s = this.head; s !== NONE; s = this.next[s]) yield this.canonicalAt(s);
+  }
+
+  /** The registration of a peer given as the registry's own copy (string or snapshot object). */
+  private registerSnapshot(snap: PeerInput): boolean {
+    this.enter();
+    try {
+      if (this.fixedOrTemplate && typeof snap === 'object' && snap !== null) {
+        const done = this.registerObject(snap);
+        if (done !== undefined) return done;
+      }
+      return this.register(snap);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private register(snap: PeerInput): boolean {
     let address;
     try {
-      address = this.canonical(peer);
+      address = this.canonical(snap);
     } catch (error) {
       this.counts.failed++;
       throw error;
     }
     const held = this.byAddress.get(address.key);
     if (held !== undefined) {
-      this.index(held, peer, spelled);
+      this.index(held, snap);
       this.touch(held);
       this.reusedCount++;
       return false;
     }
     try {
-      this.bridge.setPeerTargetName(this.socket, { protocol: this.protocol, peer, targetName: this.nameFor(address.peer) }, this.options);
+      const targetName = this.nameFor(address.peer);
+      this.makeRoom();
+      // The codec encodes the registry's own copy again: the same bytes canonical() saw.
+      this.bridge.setPeerTargetName(this.socket, { protocol: this.protocol, peer: snap, targetName }, this.options);
     } catch (error) {
       this.counts.failed++;
       throw error;
     }
-    this.insert(peer, spelled, address.key);
+    this.insert(snap, address.key, address.flow);
+    this.evictOverflow();
     return true;
   }
 
@@ -465,9 +821,10 @@ export class PeerRegistry {
    * text the codec's parse formats back to); the map key comes from the same bytes. Node's rinfo
    * addresses are canonical, so the check passes for them. Returns undefined, having changed
    * nothing, when it cannot vouch for the name (the address is spelled another way, or the
-   * encoding failed): register() then takes the long way and names any error.
+   * encoding failed) or when the registration would need room it must make first: register()
+   * then takes the long way and names any error.
    */
-  private registerObject(peer: PeerObject, spelled: string | undefined): boolean | undefined {
+  private registerObject(peer: PeerObject): boolean | undefined {
     const address = peer.address;
     if (typeof address !== 'string') return undefined;
     const v6 = address.includes(':');
@@ -497,23 +854,26 @@ export class PeerRegistry {
     const key = addressKey(record, at);
     const held = this.byAddress.get(key);
     if (held !== undefined) {
-      this.index(held, peer, spelled);
+      this.index(held, peer);
       this.touch(held);
       this.reusedCount++;
       return false;
     }
+    // makeRoom() may retry deletions, which are codec calls: not with the record in the codec's memory.
+    if (this.byAddress.size >= this.maxPeers && this.pending.size >= this.maxPendingDeletions) return undefined;
     try {
       this.bridge.setEncodedRecord(this.socket, record, peer);
     } catch (error) {
       this.counts.failed++;
       throw error;
     }
-    this.insert(peer, spelled, key);
+    this.insert(peer, key, v6 ? flowOf(record, at) : 0);
+    this.evictOverflow();
     return true;
   }
 
-  /** The peer's sockaddr as the codec builds it: a map key, and the parsed peer for the policy. */
-  private canonical(peer: PeerInput): { key: AddressKey; peer: RegistryPeer; text: string } {
+  /** The peer's sockaddr as the codec builds it: its key, flow info, and the parsed peer for the policy. */
+  private canonical(peer: PeerInput): { key: AddressKey; flow: number; peer: RegistryPeer } {
     const storage = sharedCodec().encodePeer(peer, this.options);
     const family = storage[0] | (storage[1] << 8);
     if (family !== L.AF_INET && family !== L.AF_INET6) {
@@ -527,60 +887,114 @@ export class PeerRegistry {
     const key = addressKey(storage, 0);
     const address = v6 ? formatIPv6(storage.subarray(L.SIN6_ADDR, L.SIN6_ADDR + 16)) : formatIPv4(storage, L.SIN_ADDR);
     const scopeId = v6 ? (storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24)) >>> 0 : 0;
-    const text = v6 ? `[${address}${scopeId ? '%' + scopeId : ''}]:${port}` : `${address}:${port}`;
-    return { key, text, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
+    return { key, flow: v6 ? flowOf(storage, 0) : 0, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
   }
 
-  private insert(peer: PeerInput, spelled: string | undefined, addressKey: AddressKey): void {
-    let slot = this.free.pop();
-    if (slot === undefined) {
-      slot = this.peers.length;
-      if (slot >= this.prev.length) this.growSlots(slot);
-      this.peers.push(undefined);
-      this.addressKeys.push('');
-      this.texts.push(undefined);
-      this.spellings.push(undefined);
-      this.objectTexts.push(undefined);
-    }
-    this.peers[slot] = peer;
-    this.addressKeys[slot] = addressKey;
-    this.ports[slot] = portOfKey(addressKey);
-    this.families[slot] = typeof addressKey === 'number' ? L.FLAG_FAMILY_IPV4 : L.FLAG_FAMILY_IPV6;
-    this.index(slot, peer, spelled);
-    this.byAddress.set(addressKey, slot);
-    this.linkHead(slot);
-    this.counts.registered++;
-    this.evictOverflow();
+  /** The slot's registration as a frozen CanonicalPeer (made once). */
+  private canonicalAt(slot: number): CanonicalPeer {
+    return (this.canon[slot] ??= canonicalOfKey(this.addressKeys[slot], this.flows[slot]));
   }
 
-  private evictOverflow(): void {
-    while (this.size > this.maxPeers) {
-      const slot = this.tail;
-      try {
-        this.bridge.deletePeerTargetName(this.socket, this.peers[slot] as PeerInput, this.options);
-      } catch {
-        // The native side still holds it, so the registry does too; the next insert retries.
-        this.counts.failed++;
-        return;
-      }
-      this.remove(slot);
-      this.counts.evicted++;
+  private deleteNatively(peer: CanonicalPeer): void {
+    try {
+      this.bridge.deletePeerTargetName(this.socket, peer, this.options);
+    } catch (error) {
+      this.counts.deleteFailures++;
+      throw error;
     }
   }
 
   /**
-   * Files the slot under the peer as the caller spelled it (a held peer's other spelling, or a new
-   * peer's first): text in byText, a plain object by address text and port in byObject, any other
-   * object in bySpelling. `spelled`: the object's spelling() if the caller has it already.
+   * Before a registration: if it will evict (the registry is full) while the pending deletions
+   * are at their bound, retries them all; still full, refuses (nothing was called natively).
    */
-  private index(slot: number, peer: PeerInput, spelled: string | undefined): void {
-    if (typeof peer === 'string') {
-      this.byText.set(peer, slot);
-      this.texts[slot] = withKey(this.texts[slot], peer);
-    } else if (isPlainObject(peer)) {
-      const address = peer.address;
-      if (this.objectSlot(peer) === slot) return; // filed already
+  private makeRoom(): void {
+    if (this.byAddress.size < this.maxPeers || this.pending.size < this.maxPendingDeletions) return;
+    this.retryPending(this.pending.size);
+    if (this.pending.size < this.maxPendingDeletions) return;
+    throw new PeerRegistryError('pending-deletions-full',
+      `${this.pending.size} evicted peers still wait for their native deletion (maxPendingDeletions ${this.maxPendingDeletions}), ` +
+      'so no registration that needs an eviction is made; known peers are still served', this.failedDeletions);
+  }
+
+  /** Tries up to `count` pending deletions, oldest first; a failure goes to the back of the list. */
+  private retryPending(count: number): void {
+    for (let k = 0; k < count && this.pending.size > 0; k++) {
+      const [key, waiting] = this.pending.entries().next().value as [AddressKey, PendingDeletion];
+      this.pending.delete(key);
+      waiting.attempts++;
+      try {
+        this.deleteNatively(waiting.peer);
+        this.counts.evicted++;
+      } catch (error) {
+        waiting.error = error as Error;
+        this.pending.set(key, waiting);
+      }
+    }
+  }
+
+  /** Holds a registration that just succeeded natively; returns its slot (the caller evicts after). */
+  private insert(snap: PeerInput, addressKey: AddressKey, flow: number): number {
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      slot = this.addressKeys.length;
+      if (slot >= this.prev.length) this.growSlots(slot);
+      this.addressKeys.push('');
+      this.canon.push(undefined);
+      this.texts.push(undefined);
+      this.spellings.push(undefined);
+      this.objectTexts.push(undefined);
+    }
+    this.addressKeys[slot] = addressKey;
+    this.flows[slot] = flow;
+    this.ports[slot] = portOfKey(addressKey);
+    this.families[slot] = typeof addressKey === 'number' ? L.FLAG_FAMILY_IPV4 : L.FLAG_FAMILY_IPV6;
+    this.index(slot, snap);
+    this.byAddress.set(addressKey, slot);
+    this.linkHead(slot);
+    this.counts.registered++;
+    // Registered afresh: the native call replaced the registration that waited for its deletion.
+    if (this.pending.size !== 0) this.pending.delete(addressKey);
+    return slot;
+  }
+
+  /**
+   * Deletes the least recently used past maxPeers. The evictee stops being held first; if its
+   * native delete fails it waits in the pending list (bounded: makeRoom() ran before the
+   * registration that led here). After each eviction that succeeded, one pending deletion is retried.
+   */
+  private evictOverflow(): void {
+    while (this.byAddress.size > this.maxPeers) {
+      const slot = this.tail;
+      const key = this.addressKeys[slot];
+      const peer = this.canonicalAt(slot);
+      this.remove(slot);
+      try {
+        this.deleteNatively(peer);
+      } catch (error) {
+        this.pending.set(key, { peer, error: error as Error, attempts: 1 });
+        continue;
+      }
+      this.counts.evicted++;
+      if (this.pending.size !== 0) this.retryPending(1);
+    }
+  }
+
+  /**
+   * Files the slot under the peer as the registry's copy spells it (a held peer's other spelling,
+   * or a new peer's first): text in byText, a plain object by address text and port in byObject,
+   * any other object in bySpelling.
+   */
+  private index(slot: number, snap: PeerInput): void {
+    if (typeof snap === 'string') {
+      this.byText.set(snap, slot);
+      this.texts[slot] = withKey(this.texts[slot], snap);
+      return;
+    }
+    const { address, port, scopeId, flowInfo } = snap;
+    if (scopeId === undefined && flowInfo === undefined) {
       const entry = this.byObject.get(address);
+      if (entry === slot || (typeof entry === 'object' && entry.get(port) === slot)) return; // filed already
       if (entry === undefined) {
         this.byObject.set(address, slot);
       } else if (typeof entry === 'number') {
@@ -590,7 +1004,7 @@ export class PeerRegistry {
       }
       this.objectTexts[slot] = withKey(this.objectTexts[slot], address);
     } else {
-      const key = spelled ?? spelling(peer as PeerObject);
+      const key = spellingOf(address, port, scopeId, flowInfo);
       if (key === undefined) return; // not reached: such a peer fails to encode
       this.bySpelling.set(key, slot);
       this.spellings[slot] = withKey(this.spellings[slot], key);
@@ -611,7 +1025,7 @@ export class PeerRegistry {
     }
     this.byAddress.delete(this.addressKeys[slot]);
     this.unlink(slot);
-    this.peers[slot] = undefined;
+    this.canon[slot] = undefined;
     this.texts[slot] = undefined;
     this.spellings[slot] = undefined;
     this.objectTexts[slot] = undefined;
@@ -619,16 +1033,12 @@ export class PeerRegistry {
     this.free.push(slot);
   }
 
-  /**
-   * Room for slot `slot`: doubling, up to maxPeers + 1 (a new peer before the eviction it causes);
-   * past that only while evictions fail (the native side still holds the evictees, so the
-   * registry holds them too).
-   */
+  /** Room for slot `slot`: doubling, up to maxPeers + 1 (a new peer before the eviction it causes). */
   private growSlots(slot: number): void {
     const doubled = this.prev.length * 2;
     const size = slot < this.maxPeers + 1 ? Math.min(this.maxPeers + 1, doubled) : doubled;
-    const grown = (from: Int32Array) => {
-      const to = new Int32Array(size);
+    const grown = <T extends Int32Array | Uint32Array>(from: T): T => {
+      const to = new (from.constructor as new (n: number) => T)(size);
       to.set(from);
       return to;
     };
@@ -636,6 +1046,7 @@ export class PeerRegistry {
     this.next = grown(this.next);
     this.ports = grown(this.ports);
     this.families = grown(this.families);
+    this.flows = grown(this.flows);
   }
 
   private touch(slot: number): void {
@@ -653,7 +1064,6 @@ export class PeerRegistry {
     prev[head] = slot;
     this.head = slot;
   }
-
 
   private linkHead(slot: number): void {
     this.prev[slot] = NONE;

@@ -7,8 +7,9 @@
 import * as L from './generated/layout.js';
 import { sharedCodec } from './codec.js';
 import type { CodecExports } from './loader.js';
-import { PeerTargetNameError, reasonError, winsockName } from './errors.js';
-import { resolveOptions } from './options.js';
+import { PeerTargetNameError, quotedOf, reasonError, thrownText, winsockName } from './errors.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { lengthOf, typedArrayKind } from './views.js';
 import { asBytes, decodedPeer, problemsOf, protocolName } from './decode.js';
 import type { CodecOptions, DecodedPeer, PeerInput, ProtocolInput, ProtocolName } from './types.js';
 
@@ -64,10 +65,8 @@ export const SOCKET_INFO_FLAGS = flagMap(INFO_FLAGS);
 
 /** Any value, shown in a message without throwing (JSON.stringify throws on a bigint). */
 function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'bigint') return `${v}n`;
-  if (v === null || typeof v !== 'object') return String(v);
-  return Array.isArray(v) ? 'an array' : v instanceof Uint8Array ? `${v.length} bytes` : 'an object';
+  // Through the internal slots and textOf: nothing of the caller's code runs to say what a value is.
+  return typedArrayKind(v) === 'Uint8Array' ? `${lengthOf(v as Uint8Array)} bytes` : quotedOf(v);
 }
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(2, '0');
@@ -77,16 +76,25 @@ const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInt
 function flagsIn(value: unknown, table: FlagTable, field: string): number {
   if (value === undefined || value === null) return 0;
   if (isU32(value)) return value; // unknown bits are the codec's to reject
-  if (Array.isArray(value)) {
+  let array = false;
+  try {
+    array = Array.isArray(value);
+  } catch {
+    // a revoked Proxy: not an array of names
+  }
+  if (array) {
     let bits = 0;
-    value.forEach((name, i) => {
+    const names = value as readonly unknown[];
+    const count = read(names, 'length', field) as number;
+    for (let i = 0; i < count; i++) {
+      const name = read(names, String(i), field);
       const entry = table.find(([full, short]) => name === full || name === short);
       if (entry === undefined) {
         throw new PeerTargetNameError('WSAEINVAL', field,
           `${show(name)} (at index ${i}) is not a flag here; use ${allowed(table)}`, { value: name });
       }
       bits |= entry[2];
-    });
+    }
     return bits >>> 0;
   }
   throw new PeerTargetNameError('WSAEINVAL', field,
@@ -117,7 +125,8 @@ const ZERO_GUID: Uint8Array = new Uint8Array(L.SIZEOF_GUID);
  */
 function guidIn(value: unknown, field: string): Uint8Array {
   if (value === undefined || value === null) return ZERO_GUID;
-  if (value instanceof Uint8Array && value.length === L.SIZEOF_GUID) return value;
+  // 16 bytes: a copy, taken now (read once, like every other field).
+  if (typedArrayKind(value) === 'Uint8Array' && lengthOf(value as Uint8Array) === L.SIZEOF_GUID) return new Uint8Array(value as Uint8Array);
   const text = typeof value === 'string' && value.startsWith('{') && value.endsWith('}') ? value.slice(1, -1) : value;
   const m = typeof text === 'string' ? GUID_TEXT.exec(text) : null;
   if (m === null) {
@@ -261,6 +270,15 @@ function notAnObject(field: string, shape: string, value: unknown): PeerTargetNa
     `expected an object ${shape}, got ${value === null ? 'null' : typeof value}`, { value });
 }
 
+/** One field of a caller's object, read once; a getter or trap that throws is WSAEFAULT naming it. */
+function read(object: object, key: string, prefix: string): unknown {
+  try {
+    return (object as Record<string, unknown>)[key];
+  } catch (cause) {
+    throw new PeerTargetNameError('WSAEFAULT', `${prefix}.${key}`, `reading it threw ${thrownText(cause)}`, { cause });
+  }
+}
+
 const align8 = (n: number) => (n + 7) & ~7;
 
 interface RawProblem { reason: number; detail: number; offset: number; length: number; field: number }
@@ -351,9 +369,11 @@ export function encodeSocketSecuritySettings(settings: SocketSecuritySettingsInp
   if (settings === null || typeof settings !== 'object') {
     throw notAnObject('settings', '{ protocol, flags?, ipsec? }', settings);
   }
-  const protocol = protocolIn(settings.protocol, 'settings.protocol');
-  const flags = flagsIn(settings.flags, SETTINGS_FLAGS, 'settings.flags');
-  const ipsec = settings.ipsec;
+  // Every field is read once, and all of them before the codec's memory is touched (a getter that
+  // re-enters the codec reaches nothing in progress).
+  const protocol = protocolIn(read(settings, 'protocol', 'settings'), 'settings.protocol');
+  const flags = flagsIn(read(settings, 'flags', 'settings'), SETTINGS_FLAGS, 'settings.flags');
+  const ipsec = read(settings, 'ipsec', 'settings');
   let form = L.SETTINGS_FORM_BASIC;
   let ipsecFlags = 0;
   let mm = ZERO_GUID;
@@ -362,10 +382,10 @@ export function encodeSocketSecuritySettings(settings: SocketSecuritySettingsInp
   if (ipsec !== undefined && ipsec !== null) {
     if (typeof ipsec !== 'object') throw notAnObject('settings.ipsec', '{ ipsecFlags?, mmPolicyKey?, ... }', ipsec);
     form = L.SETTINGS_FORM_IPSEC;
-    ipsecFlags = flagsIn(ipsec.ipsecFlags, IPSEC_FLAGS, 'settings.ipsec.ipsecFlags');
-    mm = guidIn(ipsec.mmPolicyKey, 'settings.ipsec.mmPolicyKey');
-    qm = guidIn(ipsec.qmPolicyKey, 'settings.ipsec.qmPolicyKey');
-    strings = CREDENTIALS.map(([key]) => stringIn(ipsec[key], `settings.ipsec.${key}`));
+    ipsecFlags = flagsIn(read(ipsec, 'ipsecFlags', 'settings.ipsec'), IPSEC_FLAGS, 'settings.ipsec.ipsecFlags');
+    mm = guidIn(read(ipsec, 'mmPolicyKey', 'settings.ipsec'), 'settings.ipsec.mmPolicyKey');
+    qm = guidIn(read(ipsec, 'qmPolicyKey', 'settings.ipsec'), 'settings.ipsec.qmPolicyKey');
+    strings = CREDENTIALS.map(([key]) => stringIn(read(ipsec, key, 'settings.ipsec'), `settings.ipsec.${key}`));
   }
   // A string over the limit is never copied: the codec rejects it on its length alone.
   const copied = strings.map((s) => (s.length <= L.MAX_CREDENTIAL_STRING_LENGTH ? s.length : 0));
@@ -526,27 +546,29 @@ type SocketTypeOption = Pick<CodecOptions, 'socketType'>;
  * default 'dgram': a dgram peer must be a real address and port).
  * @throws PeerTargetNameError with a field such as 'template.peer.port'.
  */
-export function encodeSocketSecurityQueryTemplate(template: SocketSecurityQueryTemplateInput, options?: SocketTypeOption): Uint8Array {
+export function encodeSocketSecurityQueryTemplate(template: SocketSecurityQueryTemplateInput, options?: SocketTypeOption | ResolvedOptions): Uint8Array {
   if (template === null || typeof template !== 'object') {
     throw notAnObject('template', '{ protocol, peer?, peerTokenAccessMask? }', template);
   }
   const resolved = resolveOptions(options);
-  const protocol = protocolIn(template.protocol, 'template.protocol');
-  const mask = template.peerTokenAccessMask ?? 0;
+  // Each field read once, all before the codec's memory is touched.
+  const protocol = protocolIn(read(template, 'protocol', 'template'), 'template.protocol');
+  const mask = read(template, 'peerTokenAccessMask', 'template') ?? 0;
   if (!isU32(mask)) {
     throw new PeerTargetNameError('WSAEINVAL', 'template.peerTokenAccessMask',
       `${show(mask)} is not an ACCESS_MASK (a 32-bit unsigned integer)`, { value: mask });
   }
+  const given = read(template, 'peer', 'template') as PeerInput | null | undefined;
   const codec = sharedCodec();
   let peer: Uint8Array;
-  if (template.peer === undefined || template.peer === null) {
+  if (given === undefined || given === null) {
     if (resolved.socketType !== 'stream') {
       throw prefixed(reasonError(L.REASON_PEER_MISSING, 0, { maxTargetNameLength: resolved.maxTargetNameLength }), 'template');
     }
     peer = new Uint8Array(L.SIZE_SOCKADDR_STORAGE);
   } else {
     try {
-      peer = codec.encodePeer(template.peer, resolved).slice(); // a view valid until the next call
+      peer = codec.encodePeer(given, resolved).slice(); // a view valid until the next call
     } catch (error) {
       throw error instanceof PeerTargetNameError ? prefixed(error, 'template') : error;
     }
@@ -678,11 +700,11 @@ export function encodeSocketSecurityQueryInfo(info: SocketSecurityQueryInfoInput
   }
   const bytes = new Uint8Array(L.SIZEOF_SECURITY_QUERY_INFO);
   const view = new DataView(bytes.buffer);
-  view.setUint32(L.SQI_PROTOCOL, protocolIn(info.protocol, 'info.protocol'), true);
-  view.setUint32(L.SQI_FLAGS, flagsIn(info.flags, INFO_FLAGS, 'info.flags'), true);
+  view.setUint32(L.SQI_PROTOCOL, protocolIn(read(info, 'protocol', 'info'), 'info.protocol'), true);
+  view.setUint32(L.SQI_FLAGS, flagsIn(read(info, 'flags', 'info'), INFO_FLAGS, 'info.flags'), true);
   view.setBigUint64(L.SQI_APPLICATION_TOKEN,
-    handleIn(info.peerApplicationAccessTokenHandle, 'info.peerApplicationAccessTokenHandle'), true);
-  view.setBigUint64(L.SQI_MACHINE_TOKEN, handleIn(info.peerMachineAccessTokenHandle, 'info.peerMachineAccessTokenHandle'), true);
+    handleIn(read(info, 'peerApplicationAccessTokenHandle', 'info'), 'info.peerApplicationAccessTokenHandle'), true);
+  view.setBigUint64(L.SQI_MACHINE_TOKEN, handleIn(read(info, 'peerMachineAccessTokenHandle', 'info'), 'info.peerMachineAccessTokenHandle'), true);
   const { errors } = readInfo(bytes);
   if (errors.length > 0) throw errors[0];
   return bytes;

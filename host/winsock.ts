@@ -1,6 +1,6 @@
 // What a failed native call raises: the Winsock error WSAGetLastError gave, on the thread that
 // made the call, with the call, the socket and the peer it was about.
-import { winsockName, type WinsockErrorName } from './errors.js';
+import { textOf, winsockName, type WinsockErrorName } from './errors.js';
 import * as L from './generated/layout.js';
 
 export type SocketHandle = number | bigint;
@@ -23,6 +23,9 @@ export interface WinsockErrorDetails {
   peer?: string;
 }
 
+/** A handle as text: a number or bigint as String() spells it, anything else by textOf. */
+const socketText = (socket: unknown) => (typeof socket === 'number' || typeof socket === 'bigint' ? String(socket) : textOf(socket));
+
 export class WinsockError extends Error {
   /** e.g. `'WSAEISCONN'`; `'WSA' + errno` for a code this package does not name. */
   readonly code: WinsockErrorName | `WSA${number}`;
@@ -37,7 +40,8 @@ export class WinsockError extends Error {
     const code = name ?? (`WSA${errno}` as const);
     const about = details.peer !== undefined ? `, peer ${details.peer}` : '';
     const meaning = name ? MEANINGS[name] : 'an error this package does not document';
-    super(`${code} (${errno}): ${details.call}(socket ${String(details.socket)}${about}) failed: ${meaning}`);
+    // textOf: a socket that is not one may be anything (Object.create(null), a throwing valueOf).
+    super(`${code} (${errno}): ${details.call}(socket ${socketText(details.socket)}${about}) failed: ${meaning}`);
     this.name = 'WinsockError';
     this.code = code;
     this.errno = errno;
@@ -50,7 +54,11 @@ export class WinsockError extends Error {
 /** SOCKET_ERROR as the native functions return it. */
 export const SOCKET_ERROR = L.SOCKET_ERROR;
 
-/** A handle koffi can pass as a pointer-sized SOCKET, or a WSAENOTSOCK error before any call. */
+/**
+ * A handle koffi can pass as a pointer-sized SOCKET, or a WSAENOTSOCK error before any call: for
+ * anything else whatever it is (a symbol, Object.create(null), a revoked Proxy); nothing of the
+ * value's own code runs.
+ */
 export function checkSocket(socket: unknown, call: string): SocketHandle {
   if (typeof socket === 'bigint' ? socket >= 0n && socket < 1n << 64n :
     typeof socket === 'number' && Number.isSafeInteger(socket) && socket >= 0) {

@@ -116,7 +116,7 @@ const cases: Case[] = [
   { name: 'hex with a non-hex digit', via: 'api', run: () => fromHex('01zz'), code: 'WSAEINVAL', field: 'hex', fragment: '"z" is not a hex digit' },
 
   // ---- CLI ----
-  { name: 'cli: encode --protocol 3', via: 'cli', run: () => cli(['encode', '--protocol', '3', '--peer', '1.2.3.4:5', '--name', 'x']), code: 'WSAEINVAL', field: 'protocol', fragment: '3 is not a SOCKET_SECURITY_PROTOCOL' },
+  { name: 'cli: decode protocol 3', via: 'cli', run: () => cli(['decode', hexOf(patched(0, 3))]), code: 'WSAEINVAL', field: 'protocol', fragment: '3 is not a SOCKET_SECURITY_PROTOCOL' },
   { name: 'cli: encode port 0', via: 'cli', run: () => cli(['encode', '--protocol', 'ipsec', '--peer', '1.2.3.4:0', '--name', 'x']), code: 'WSAEINVAL', field: 'peer.port', fragment: 'port 0 is not a valid peer port' },
   { name: 'cli: encode an empty name', via: 'cli', run: () => cli(['encode', '--protocol', 'ipsec', '--peer', '1.2.3.4:5', '--name', '']), code: 'WSAEINVAL', field: 'targetName', fragment: 'empty' },
   { name: 'cli: decode a short buffer', via: 'cli', run: () => cli(['decode', '0100']), code: 'WSAEMSGSIZE', field: 'length', fragment: '2 bytes is shorter' },

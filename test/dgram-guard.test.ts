@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, DgramGuard, type Bridge, type PeerFailure } from '../host/bridge.js';
 import { encodePeerTargetName } from '../host/index.js';
+import { PeerRegistryClearError } from '../host/registry.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
 
@@ -149,6 +150,87 @@ describe('DgramGuard', () => {
       expect(native.peerCount(Number(guard.registry.socket))).toBe(0);
     } finally {
       closeAll(server, client);
+    }
+  });
+});
+
+/** A guard on a fresh socket whose sends are recorded (and still made). */
+async function recordedGuard(type: 'udp4' | 'udp6', options: Partial<ConstructorParameters<typeof DgramGuard>[1]> = {}) {
+  const server = await boundUdp(type);
+  const guard = new DgramGuard(server, { bridge, targetName: 'host/x', ...options });
+  const sent: { port: number; address: string }[] = [];
+  const send = server.send.bind(server) as (...a: unknown[]) => void;
+  (server as unknown as { send: (...a: unknown[]) => void }).send = (msg, port, address, cb) => {
+    sent.push({ port: port as number, address: address as string });
+    send(msg, port, address, cb);
+  };
+  const failures: PeerFailure[] = [];
+  guard.on('peer-error', (f: PeerFailure) => failures.push(f));
+  return { server, guard, sent, failures, fd: Number(guard.registry.socket) };
+}
+
+describe('DgramGuard under abuse (issue 12)', () => {
+  it('finding 1: two spellings of one peer waiting in one batch: its registration fails, neither is sent a datagram', async () => {
+    const { server, guard, sent, failures, fd } = await recordedGuard('udp6');
+    const errors: (Error | null)[] = [];
+    try {
+      guard.send('first', { address: '::1', port: 1111, family: 'IPv6', size: 5 }); // the turn's first: registered at once
+      guard.send('a', { address: '::1', port: 2222, family: 'IPv6', size: 1 }, (e) => errors.push(e));
+      guard.send('b', { address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 }, (e) => errors.push(e));
+      expect(guard.stats.pending).toBe(2);
+      native.failNext(1, 10055); // the batch's one native call for ::1 port 2222
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sent.map((s) => s.port)).toEqual([1111]);
+      expect(errors.map((e) => (e as { code?: string } | null)?.code)).toEqual(['WSAENOBUFS', 'WSAENOBUFS']);
+      expect(failures.map((f) => [f.peer.address, f.datagrams])).toEqual([['::1', 1], ['0:0:0:0:0:0:0:1', 1]]);
+      expect(native.lookup(fd, storageOf('::1', 2222))).toBeUndefined();
+      expect(guard.stats).toMatchObject({ sent: 1, refused: 2, registered: 1, reused: 0 });
+      // Both spellings again, the native side willing: one registration, both answered.
+      guard.send('c', { address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 });
+      guard.send('d', { address: '::1', port: 2222, family: 'IPv6', size: 1 });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sent.map((s) => s.port)).toEqual([1111, 2222, 2222]);
+      expect(native.peerCount(fd)).toBe(2);
+    } finally {
+      guard.close();
+      closeAll(server);
+    }
+  });
+
+  it('a peer object is read once: the datagram goes to the very address and port that were registered', async () => {
+    const { server, guard, sent, fd } = await recordedGuard('udp4');
+    try {
+      let reads = 0;
+      const shifty = { address: '127.0.0.1', family: 'IPv4', size: 1, get port() { return 3000 + reads++; } };
+      guard.send('x', shifty);
+      expect(reads).toBe(1);
+      expect(sent).toEqual([{ port: 3000, address: '127.0.0.1' }]);
+      expect(native.lookup(fd, storageOf('127.0.0.1', 3000))).toBeDefined();
+      expect(native.peerCount(fd)).toBe(1);
+      guard.send('y', shifty); // port 3001 now: a peer of its own
+      expect(reads).toBe(2);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(sent).toEqual([{ port: 3000, address: '127.0.0.1' }, { port: 3001, address: '127.0.0.1' }]);
+      expect(native.lookup(fd, storageOf('127.0.0.1', 3001))).toBeDefined();
+    } finally {
+      guard.close();
+      closeAll(server);
+    }
+  });
+
+  it('close() deletes every registration it can and reports the ones it could not', async () => {
+    const { server, guard, fd } = await recordedGuard('udp4');
+    try {
+      guard.send('x', { address: '127.0.0.1', port: 4001 });
+      guard.send('y', { address: '127.0.0.1', port: 4002 });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(native.peerCount(fd)).toBe(2);
+      native.failNext(1, 10055);
+      expect(() => guard.close()).toThrow(PeerRegistryClearError);
+      expect(native.peerCount(fd)).toBe(1);
+      expect(guard.registry.size).toBe(1);
+    } finally {
+      closeAll(server);
     }
   });
 });

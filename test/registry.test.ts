@@ -2,7 +2,7 @@
 // registry says it holds must be exactly what the native side holds.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
-import { ipv6Text } from '../host/registry.js';
+import { ipv6Text, PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/registry.js';
 import { formatIPv6 } from '../host/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
@@ -43,7 +43,7 @@ describe('PeerRegistry', () => {
     expect(registry.ensure({ address: '192.0.2.7', port: 500 })).toBe(false); // same peer, other spelling
     expect(native.peerCount(fd)).toBe(1);
     expect(native.lookup(fd, storageOf('192.0.2.7:500'))?.name).toBe('host/192.0.2.7.example');
-    expect(registry.stats).toEqual({ size: 1, registered: 1, reused: 2, evicted: 0, forgotten: 0, failed: 0 });
+    expect(registry.stats).toEqual({ size: 1, registered: 1, reused: 2, evicted: 0, forgotten: 0, failed: 0, pendingDeletions: 0, deleteFailures: 0 });
     expect(registry.forget('192.0.2.7:500')).toBe(true);
     expect(registry.forget('192.0.2.7:500')).toBe(false);
     expect(native.peerCount(fd)).toBe(0);
@@ -254,26 +254,26 @@ describe('PeerRegistry', () => {
     expect(native.peerCount(fd)).toBe(0);
   });
 
-  it('deletes that fail during eviction: the registry holds the evictees (as the native side does) until a delete succeeds', () => {
+  it('deletes that fail during eviction: the evictee waits in the bounded pending list (not held, not forgotten) and is retried', () => {
     const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x', maxPeers: 1 });
     registry.ensure(peerN(1));
     // Behind the registry's back: its eviction of peer 1 now fails (the native side has no such peer).
     bridge.deletePeerTargetName(fd, peerN(1));
     for (let i = 2; i <= 6; i++) expect(registry.ensure(peerN(i))).toBe(true);
-    expect(registry.size).toBe(6);
-    expect(registry.stats).toMatchObject({ registered: 6, evicted: 0, failed: 5 });
-    const recency = [];
-    for (const p of registry.peersByRecency()) if (recency.push(p) > 10) break; // a broken list would not end
-    expect(recency).toEqual([6, 5, 4, 3, 2, 1].map(peerN));
-    for (let i = 1; i <= 6; i++) expect(registry.has(peerN(i))).toBe(true);
-    expect(registry.ensure(peerN(4))).toBe(false);
-    // Once peer 1 can be deleted again, the next registration evicts down to the bound.
+    expect(registry.size).toBe(1);
+    expect([...registry.peersByRecency()]).toEqual([{ family: 'IPv4', ...peerN(6) }]);
+    // Retried after each successful eviction: five attempts by now.
+    expect(registry.failedDeletions).toMatchObject([{ peer: { family: 'IPv4', ...peerN(1) }, attempts: 5, error: { code: 'WSAEINVAL' } }]);
+    expect(registry.stats).toMatchObject({ registered: 6, evicted: 4, pendingDeletions: 1, deleteFailures: 5, failed: 0 });
+    expect(registry.has(peerN(1))).toBe(false);
+    expect(native.peerCount(fd)).toBe(1);
+    // Once peer 1 can be deleted again, the next successful eviction's retry deletes it.
     bridge.setPeerTargetName(fd, { protocol: 'ipsec', peer: peerN(1), targetName: 'host/x' });
     expect(registry.ensure(peerN(7))).toBe(true);
-    expect(registry.size).toBe(1);
+    expect(registry.failedDeletions).toEqual([]);
     expect(native.peerCount(fd)).toBe(1);
     expect(native.lookup(fd, storageOf(peerN(7)))?.name).toBe('host/x');
-    expect(registry.stats).toMatchObject({ registered: 7, evicted: 6 });
+    expect(registry.stats).toMatchObject({ registered: 7, evicted: 6, pendingDeletions: 0 });
   });
 
   it('a text, an object and an object with a scope id or flow info are three spellings that never stand for each other', () => {
@@ -334,5 +334,237 @@ describe('PeerRegistry', () => {
     registry.clear();
     expect(native.peerCount(fd)).toBe(0);
     expect(registry.stats).toMatchObject({ size: 0, forgotten: 20 });
+  });
+});
+
+/** The native table's sockaddrs (128 bytes each, flow info included), as hex. */
+const nativeKeys = () => new Set(native.list(fd).map(keyOf));
+/** The registry's own canonical peers, encoded by the codec: must be exactly the native table. */
+const registryKeys = (registry: PeerRegistry, pending = true) => new Set([
+  ...[...registry.peersByRecency()].map((p) => keyOf(storageOf(p))),
+  ...(pending ? registry.failedDeletions.map((d) => keyOf(storageOf(d.peer))) : []),
+]);
+
+/** The bridge, with every WSADeleteSocketPeerTargetName failing (through ptn_fail_next) while `failing()`. */
+function failingDeletes(failing: () => boolean): Bridge {
+  return new Proxy(bridge, {
+    get(target, prop) {
+      if (prop === 'deletePeerTargetName') {
+        return (...args: Parameters<Bridge['deletePeerTargetName']>) => {
+          if (failing()) native.failNext(1, 10055);
+          return target.deletePeerTargetName(...args);
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+describe('PeerRegistry under abuse (issue 12)', () => {
+  it('finding 1: two spellings of one peer in one batch share one fate: the native call fails, both fail', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    native.failNext(1, 10055);
+    const result = registry.ensureMany([
+      { address: '::1', port: 7 }, { address: '0:0:0:0:0:0:0:1', port: 7 }, '[::1]:7', { address: '::1', port: 7, flowInfo: 3 }, peerN(1),
+    ]);
+    expect(result.failures.map((f) => [f.index, (f.error as WinsockError).code])).toEqual([[0, 'WSAENOBUFS'], [1, 'WSAENOBUFS'], [2, 'WSAENOBUFS'], [3, 'WSAENOBUFS']]);
+    expect(result.failures[1].error).toBe(result.failures[0].error); // one native call, one error
+    expect(result).toMatchObject({ registered: 1, reused: 0 });
+    for (const spelling of ['[::1]:7', { address: '0:0:0:0:0:0:0:1', port: 7 }]) expect(registry.has(spelling)).toBe(false);
+    expect(native.peerCount(fd)).toBe(1);
+    expect(registry.stats).toMatchObject({ size: 1, registered: 1, reused: 0, failed: 4 });
+    // When it succeeds, every spelling is the one registration.
+    const again = registry.ensureMany(['[::1]:7', { address: '0:0:0:0:0:0:0:1', port: 7 }, { address: '::1', port: 7 }]);
+    expect(again).toMatchObject({ registered: 1, reused: 2, failures: [] });
+    expect(native.peerCount(fd)).toBe(2);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+  });
+
+  it('finding 2: a port mutated after ensure: the eviction deletes the registration that was made', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/{port}', maxPeers: 2 });
+    const peer = { address: '192.0.2.50', port: 1000 };
+    expect(registry.ensure(peer)).toBe(true);
+    peer.port = 2000;
+    expect(registry.has({ address: '192.0.2.50', port: 1000 })).toBe(true);
+    expect([...registry.peersByRecency()]).toEqual([{ family: 'IPv4', address: '192.0.2.50', port: 1000 }]);
+    expect(registry.ensure({ address: '192.0.2.50', port: 2000 })).toBe(true); // a registration of its own
+    expect(registry.ensure(peerN(1))).toBe(true); // evicts the least recently used: port 1000
+    expect(native.lookup(fd, storageOf('192.0.2.50:1000'))).toBeUndefined();
+    expect(native.lookup(fd, storageOf('192.0.2.50:2000'))?.name).toBe('host/2000');
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    expect(registry.stats).toMatchObject({ size: 2, registered: 3, evicted: 1, deleteFailures: 0, pendingDeletions: 0 });
+  });
+
+  it('finding 2: invalid mutations after ensure cannot unbound the registry (maxPeers 3, 1,001 peers)', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x', maxPeers: 3 });
+    for (let i = 0; i < 1001; i++) {
+      const peer: { address: unknown; port: unknown } = peerN(i);
+      expect(registry.ensure(peer as { address: string; port: number })).toBe(true);
+      peer.port = i % 2 ? 70000 : 'x';
+      if (i % 3 === 0) peer.address = 'not an address';
+      expect(registry.size).toBeLessThanOrEqual(3);
+    }
+    expect(native.peerCount(fd)).toBe(3);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    expect(registry.stats).toMatchObject({ size: 3, registered: 1001, evicted: 998, failed: 0, deleteFailures: 0, pendingDeletions: 0 });
+    registry.clear();
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('finding 2: a getter is read once per call; the registry and the native table agree', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/{address}/{port}', maxPeers: 2 });
+    let portReads = 0;
+    const shiftyPort = { address: '192.0.2.40', get port() { return 4000 + portReads++; } };
+    expect(registry.ensure(shiftyPort)).toBe(true);
+    expect(portReads).toBe(1);
+    expect(native.lookup(fd, storageOf('192.0.2.40:4000'))?.name).toBe('host/192.0.2.40/4000');
+    let addressReads = 0;
+    const shiftyAddress = { get address() { return addressReads++ % 2 ? '2001:db8::41' : '192.0.2.41'; }, port: 41, get family() { return addressReads % 2 ? 'IPv4' : 'IPv6'; } };
+    expect(registry.ensure(shiftyAddress)).toBe(true);
+    expect(addressReads).toBe(1);
+    expect(native.lookup(fd, storageOf('192.0.2.41:41'))?.name).toBe('host/192.0.2.41/41');
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    // The batch path reads each input once too.
+    let batchReads = 0;
+    const result = registry.ensureMany([{ address: '192.0.2.42', get port() { return 4200 + batchReads++; } }, peerN(7)]);
+    expect(result).toMatchObject({ registered: 2, failures: [] });
+    expect(batchReads).toBe(1);
+    expect(native.lookup(fd, storageOf('192.0.2.42:4200'))).toBeDefined();
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    // A getter that throws fails its own peer only.
+    const thrown = registry.ensureMany([{ address: '192.0.2.43', get port(): number { throw new Error('no port'); } }, peerN(8)]);
+    expect(thrown.failures.map((f) => [f.index, f.error.message])).toEqual([[0, 'no port']]);
+    expect(thrown.registered).toBe(1);
+    registry.clear();
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('deletes with exactly the bytes it registered: flow info and scope id included, spellings differing only in flow info are one peer', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    expect(registry.ensure({ address: '2001:db8::7', port: 7, flowInfo: 5 })).toBe(true);
+    // Natively the same peer (flow info is no part of a registration's key): the same registration.
+    expect(registry.ensure({ address: '2001:db8::7', port: 7, flowInfo: 9 })).toBe(false);
+    expect(registry.ensure('[2001:db8::7]:7')).toBe(false);
+    expect(registry.ensure({ address: 'fe80::7%9', port: 8, flowInfo: 0xfffff })).toBe(true);
+    expect(registry.ensure({ address: '::FFFF:192.0.2.7', port: 9 })).toBe(true);
+    expect(native.peerCount(fd)).toBe(3);
+    const held: CanonicalPeer[] = [...registry.peersByRecency()];
+    expect(held).toEqual([
+      { family: 'IPv6', address: '::ffff:192.0.2.7', port: 9, scopeId: 0, flowInfo: 0 },
+      { family: 'IPv6', address: 'fe80::7', port: 8, scopeId: 9, flowInfo: 0xfffff },
+      { family: 'IPv6', address: '2001:db8::7', port: 7, scopeId: 0, flowInfo: 5 },
+    ]);
+    expect(held.every((p) => Object.isFrozen(p))).toBe(true);
+    expect(nativeKeys()).toEqual(registryKeys(registry)); // flow info and scope byte for byte
+    expect(registry.forget({ address: '2001:db8:0::7', port: 7, flowInfo: 1 })).toBe(true);
+    expect(native.peerCount(fd)).toBe(2);
+    registry.clear();
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('an eviction whose native delete fails: the evictee leaves the registry for a bounded list, retried; when full, registrations that would evict are refused', () => {
+    let failing = false;
+    const registry = new PeerRegistry({ bridge: failingDeletes(() => failing), socket: fd, targetName: 'host/x', maxPeers: 3, maxPendingDeletions: 2 });
+    for (let i = 1; i <= 3; i++) registry.ensure(peerN(i));
+    failing = true;
+    expect(registry.ensure(peerN(4))).toBe(true); // evicts peer 1: its delete fails
+    expect(registry.size).toBe(3);
+    expect(registry.has(peerN(1))).toBe(false); // no longer held: nothing is sent to it
+    expect(registry.failedDeletions).toMatchObject([{ peer: { family: 'IPv4', ...peerN(1) }, attempts: 1, error: { code: 'WSAENOBUFS', call: 'WSADeleteSocketPeerTargetName' } }]);
+    expect(native.peerCount(fd)).toBe(4); // never forgotten: native still holds it, and so does the list
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    expect(registry.ensure(peerN(5))).toBe(true); // evicts peer 2: fails too
+    expect(registry.stats).toMatchObject({ size: 3, pendingDeletions: 2, deleteFailures: 2, evicted: 0 });
+    expect(native.peerCount(fd)).toBe(5); // maxPeers + maxPendingDeletions at most
+    // The list is full: a registration that would evict retries the list first, then is refused.
+    let error: unknown;
+    try {
+      registry.ensure(peerN(6));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PeerRegistryError);
+    expect(error).toMatchObject({ code: 'WSAENOBUFS', errno: 10055, reason: 'pending-deletions-full' });
+    expect((error as PeerRegistryError).pending).toHaveLength(2);
+    expect(native.peerCount(fd)).toBe(5);
+    expect(native.lookup(fd, storageOf(peerN(6)))).toBeUndefined();
+    expect(registry.stats).toMatchObject({ size: 3, pendingDeletions: 2, deleteFailures: 4, failed: 1 });
+    expect(registry.failedDeletions.map((d) => d.attempts)).toEqual([2, 2]);
+    expect(registry.ensure(peerN(5))).toBe(false); // known peers are still served
+    // Deletes work again: the next registration retries the list and goes through.
+    failing = false;
+    expect(registry.ensure(peerN(6))).toBe(true);
+    expect(registry.failedDeletions).toEqual([]);
+    expect(native.peerCount(fd)).toBe(3);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    expect(registry.stats).toMatchObject({ size: 3, evicted: 3, pendingDeletions: 0 });
+    // A peer waiting in the list that comes back is registered afresh and leaves the list.
+    failing = true;
+    registry.ensure(peerN(7)); // evicts peer 3 (peers 5, 6, 7 held): fails
+    failing = false;
+    expect(registry.ensure(peerN(3))).toBe(true);
+    expect(registry.failedDeletions).toEqual([]);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    expect(native.peerCount(fd)).toBe(3);
+    // retryDeletions() on demand: what is left.
+    failing = true;
+    registry.ensure(peerN(8));
+    expect(registry.retryDeletions()).toBe(1);
+    failing = false;
+    expect(registry.retryDeletions()).toBe(0);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    registry.clear();
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('clear() deletes everything it can, keeps going past failures, and reports each one', () => {
+    const registry = new PeerRegistry({ bridge, socket: fd, targetName: 'host/x' });
+    for (let i = 0; i < 10; i++) registry.ensure(peerN(i));
+    // Behind the registry's back: these two deletes will fail.
+    bridge.deletePeerTargetName(fd, peerN(3));
+    bridge.deletePeerTargetName(fd, peerN(7));
+    let error: unknown;
+    try {
+      registry.clear();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PeerRegistryClearError);
+    expect(error).toBeInstanceOf(AggregateError);
+    const failures = (error as PeerRegistryClearError).failures;
+    expect(failures.map((f) => f.peer)).toEqual([peerN(3), peerN(7)].map((p) => ({ family: 'IPv4', ...p })));
+    expect(failures.map((f) => (f.error as WinsockError).code)).toEqual(['WSAEINVAL', 'WSAEINVAL']);
+    expect((error as AggregateError).errors).toEqual(failures.map((f) => f.error));
+    expect((error as Error).message).toMatch(/2 of 10/);
+    expect(native.peerCount(fd)).toBe(0); // the other eight were deleted
+    // The two stay held (the registry cannot know they are gone), and are deleted by the next clear().
+    expect(registry.stats).toMatchObject({ size: 2, forgotten: 8 });
+    bridge.setPeerTargetName(fd, { protocol: 'ipsec', peer: peerN(3), targetName: 'host/x' });
+    bridge.setPeerTargetName(fd, { protocol: 'ipsec', peer: peerN(7), targetName: 'host/x' });
+    registry.clear();
+    expect(registry.stats).toMatchObject({ size: 0, forgotten: 10 });
+    expect(native.peerCount(fd)).toBe(0);
+  });
+
+  it('a target-name function that re-enters the registry to register is refused with a typed error', () => {
+    let inner: unknown;
+    const registry: PeerRegistry = new PeerRegistry({
+      bridge, socket: fd, maxPeers: 4,
+      targetName: (p) => {
+        try {
+          registry.ensure(peerN(p.port + 100));
+        } catch (e) {
+          inner = e;
+        }
+        return `host/${p.port}`;
+      },
+    });
+    expect(registry.ensure(peerN(1))).toBe(true);
+    expect(inner).toBeInstanceOf(PeerRegistryError);
+    expect(inner).toMatchObject({ reason: 'reentrant' });
+    expect(registry.size).toBe(1);
+    expect(nativeKeys()).toEqual(registryKeys(registry));
+    registry.clear();
   });
 });

@@ -11,12 +11,20 @@
 // - the WebAssembly module stays usable: a probe encode is checked every PROBE_EVERY cases.
 //
 // Run: npm run fuzz -- --iterations N --seed S
+//
+// --mode registry drives PeerRegistry and DgramGuard over the conformance library instead (see
+// registry-fuzz.mjs): N steps, checked against the native table after every one. --workers W
+// splits its episodes over W processes (the conformance library's fault injection is per process).
 import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as P from '../../dist/host/index.js';
 import { sharedCodec } from '../../dist/host/codec.js';
 import { resolveOptions } from '../../dist/host/options.js';
+import { fuzzRegistry, EPISODE_STEPS } from './registry-fuzz.mjs';
+
+export { fuzzRegistry };
 
 const HANG_MS = 1000;
 const PROBE_EVERY = 1000;
@@ -294,13 +302,110 @@ export function fuzz({ iterations = 100_000, seed = 1, onProgress } = {}) {
   return report;
 }
 
+/** Merges the reports of registry runs over consecutive episode ranges (workers). */
+function mergeRegistryReports(reports) {
+  const total = { ...reports[0], failures: [], actions: {}, typedErrors: {} };
+  for (const key of ['steps', 'episodes', 'divergences', 'ensured', 'registered', 'evicted', 'refusedFull', 'pendingSeen', 'deleteFailures', 'guardSent', 'guardRefused', 'guardDropped']) {
+    total[key] = reports.reduce((sum, r) => sum + r[key], 0);
+  }
+  for (const r of reports) {
+    total.failures.push(...r.failures);
+    for (const [k, v] of Object.entries(r.actions)) total.actions[k] = (total.actions[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.typedErrors)) total.typedErrors[k] = (total.typedErrors[k] ?? 0) + v;
+  }
+  total.failures = total.failures.slice(0, 20);
+  total.fromEpisode = Math.min(...reports.map((r) => r.fromEpisode));
+  total.elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
+  return total;
+}
+
+/** A registry run split into `workers` processes, each a contiguous range of the run's episodes. */
+async function registryInWorkers({ iterations, seed, workers, episodeSteps, onProgress }) {
+  const episodes = Math.ceil(iterations / episodeSteps);
+  const done = new Array(workers).fill(0);
+  const parts = [];
+  let from = 0;
+  for (let w = 0; w < workers; w++) {
+    const count = Math.floor(episodes / workers) + (w < episodes % workers ? 1 : 0);
+    if (count === 0) continue;
+    const steps = Math.min(count * episodeSteps, iterations - from * episodeSteps);
+    parts.push({ w, from, steps });
+    from += count;
+  }
+  const started = performance.now();
+  const reports = await Promise.all(parts.map(({ w, from: fromEpisode, steps }) => new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--mode', 'registry', '--child', '--iterations', String(steps), '--seed', String(seed),
+      '--from-episode', String(fromEpisode), '--episode-steps', String(episodeSteps)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report;
+    child.on('message', (m) => {
+      if (m.progress !== undefined) {
+        done[w] = m.progress;
+        onProgress?.(done.reduce((a, b) => a + b, 0), iterations);
+      } else {
+        report = m.report;
+      }
+    });
+    child.on('exit', (code) => (report ? resolve(report) : reject(new Error(`fuzz worker ${w} exited with ${code} and no report`))));
+  })));
+  const merged = mergeRegistryReports(reports);
+  merged.elapsedMs = Math.round(performance.now() - started);
+  merged.workers = parts.length;
+  return merged;
+}
+
+function printRegistryReport(report) {
+  const rate = report.steps / (report.elapsedMs / 1000);
+  console.log(`fuzz (registry): seed ${report.seed}, ${report.steps} steps in ${report.episodes} episodes of ${report.episodeSteps} ` +
+    `(from episode ${report.fromEpisode}) in ${(report.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} steps/s` +
+    `${report.workers ? ` on ${report.workers} processes` : ''}`);
+  console.log(`  actions: ${Object.entries(report.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`  registered ${report.registered}, evicted ${report.evicted}, native delete failures ${report.deleteFailures}, ` +
+    `steps with pending deletions ${report.pendingSeen}, refused (pending list full) ${report.refusedFull}`);
+  console.log(`  guard: ${report.guardSent} datagrams handed to the socket, ${report.guardRefused} refused, ${report.guardDropped} dropped`);
+  console.log(`  typed errors: ${Object.entries(report.typedErrors).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`  divergences: ${report.divergences}`);
+  for (const f of report.failures) console.log(`  - episode ${f.episode} (seed ${f.episodeSeed}) step ${f.step}: ${f.failure}\n    ${f.action}\n    ${JSON.stringify(f.config)}`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { iterations: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      iterations: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean' },
+      mode: { type: 'string', default: 'codec' }, workers: { type: 'string', default: '1' },
+      'episode-steps': { type: 'string', default: String(EPISODE_STEPS) }, 'from-episode': { type: 'string', default: '0' },
+      child: { type: 'boolean' },
+    },
+  });
   const iterations = Number(values.iterations);
   const seed = Number(values.seed);
-  if (!Number.isSafeInteger(iterations) || iterations < 1 || !Number.isSafeInteger(seed)) {
-    console.error('usage: npm run fuzz -- --iterations N --seed S [--json]');
+  const workers = Number(values.workers);
+  const episodeSteps = Number(values['episode-steps']);
+  const fromEpisode = Number(values['from-episode']);
+  if (!Number.isSafeInteger(iterations) || iterations < 1 || !Number.isSafeInteger(seed) || !['codec', 'registry'].includes(values.mode) ||
+    !Number.isSafeInteger(workers) || workers < 1 || !Number.isSafeInteger(episodeSteps) || episodeSteps < 1 || !Number.isSafeInteger(fromEpisode) || fromEpisode < 0) {
+    console.error('usage: npm run fuzz -- [--mode codec|registry] --iterations N --seed S [--json]\n' +
+      '       registry mode: [--workers W] [--episode-steps K] [--from-episode E] (N steps, K per episode, from episode E)');
     process.exit(2);
+  }
+  if (values.mode === 'registry') {
+    const tty = process.stderr.isTTY;
+    const onProgress = (done, total) => {
+      if (tty) process.stderr.write(`\rfuzz (registry): ${done}/${total}`);
+      else if (done % 1_000_000 < episodeSteps * workers) process.stderr.write(`fuzz (registry): ${done}/${total}\n`);
+    };
+    let report;
+    if (values.child) {
+      report = await fuzzRegistry({ steps: iterations, seed, episodeSteps, fromEpisode, onProgress: (done) => process.send({ progress: done }) });
+      process.send({ report });
+      process.exit(0);
+    }
+    report = workers > 1
+      ? await registryInWorkers({ iterations, seed, workers, episodeSteps, onProgress })
+      : await fuzzRegistry({ steps: iterations, seed, episodeSteps, fromEpisode, onProgress });
+    if (tty) process.stderr.write('\n');
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else printRegistryReport(report);
+    process.exit(report.divergences === 0 ? 0 : 1);
   }
   const tty = process.stderr.isTTY;
   const report = fuzz({
