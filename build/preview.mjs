@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const SOURCE_DIR = join(ROOT, 'host', 'preview');
+export const SOURCE_DIR = join(ROOT, 'host', 'tools', 'preview');
 export const OUT_DIR = join(ROOT, 'build', 'preview');
 export const ENTRY = join(SOURCE_DIR, 'page.ts');
 /** The page's JS + WASM + HTML + CSS, gzipped (the issue's budget). */
@@ -29,9 +29,10 @@ export const DEFAULT_PORT = 5178;
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const NODE_BUILTIN = new RegExp(`^(node:|(${builtinModules.map(escapeRegExp).join('|')})(/|$))`);
 const KOFFI = /(^|\/)koffi(\/|$)/;
-// This package's Node-only modules: the bridge (koffi), its prototypes and errors, the registry,
-// the dgram guard and the CLI. The page must reach the codec without any of them.
-const NODE_ONLY_MODULE = /(^|\/)host\/(bridge[^/]*|registry|native|winsock|dgram-guard|cli)\.[cm]?[jt]s$/;
+// This package's Node-only modules: the bridge (host/bridge.ts and host/bridge/: koffi, the registry,
+// the dgram guard, the sockets) and the tools but the page itself (host/tools/). The page must reach
+// the codec (host/codec/) without any of them.
+const NODE_ONLY_MODULE = /(^|\/)host\/(bridge\.[cm]?[jt]s$|bridge\/|tools\/(?!preview\/))/;
 
 /**
  * Every reason the bundle described by an esbuild metafile is not browser-only: a Node built-in,

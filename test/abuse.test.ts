@@ -15,12 +15,12 @@ import {
   decodeSocketSecurityQueryInfo,
 } from '../host/index.js';
 import { openBridge, WinsockError, type Bridge } from '../host/bridge.js';
-import { PeerRegistry, type PeerRegistryOptions } from '../host/registry.js';
-import { hostZoneIndex } from '../host/zones.js';
+import { PeerRegistry, type PeerRegistryOptions } from '../host/bridge/registry.js';
+import { hostZoneIndex } from '../host/bridge/zones.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, fdOf } from './support/sockets.js';
 import type dgram from 'node:dgram';
-import type { PeerTargetNameInput } from '../host/types.js';
+import type { PeerTargetNameInput } from '../host/codec/types.js';
 
 const good: PeerTargetNameInput = { protocol: 'ipsec', peer: '10.0.0.1:5000', targetName: 'host/outer.example' };
 

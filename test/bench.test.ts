@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'dist', 'host', 'cli.js');
+const BIN = join(ROOT, 'dist', 'host', 'tools', 'cli.js');
 
 const RATIO_KEYS = [
   'codec_vs_js_unique', 'codec_vs_js_shared', 'codec_vs_koffi_struct', 'kernel_vs_c',

@@ -1,4 +1,4 @@
-// The async bridge's worker pool (host/bridge-async.ts, host/bridge-worker.ts): a real worker
+// The async bridge's worker pool (host/bridge/async-pool.ts, host/bridge/worker.ts): a real worker
 // module; one pool per process shared by every bridge; close() that rejects what is pending, lets
 // nothing queued reach native code, and never terminates a worker while it loads koffi (which
 // aborted the process: FATAL ERROR napi_throw, exit 134); dead workers fail their calls fast and
@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import type dgram from 'node:dgram';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, BridgeClosedError, BridgeWorkerError, WinsockError, type Bridge } from '../host/bridge.js';
-import { asyncPoolInternals, IDLE_MS } from '../host/bridge-async.js';
+import { asyncPoolInternals, IDLE_MS } from '../host/bridge/async-pool.js';
 import { encodePeerTargetName } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, fdOf } from './support/sockets.js';
@@ -63,7 +63,7 @@ afterEach(async () => {
 
 describe('the worker module', () => {
   it('is a file of its own next to the bridge in dist/host, and refuses to run except as the pool\'s worker', () => {
-    const file = fileURLToPath(new URL('bridge-worker.js', DIST_HOST));
+    const file = fileURLToPath(new URL('bridge/worker.js', DIST_HOST));
     expect(existsSync(file)).toBe(true);
     const direct = spawnSync(process.execPath, [file], { encoding: 'utf8' });
     expect(direct.status).not.toBe(0);
@@ -227,7 +227,7 @@ describe('each call', () => {
 const child = (body: string) => `
 const { distHost, library, args } = JSON.parse(process.env.PTN_CHILD);
 const { openBridge, socketHandle } = await import(distHost + 'bridge.js');
-const { asyncPoolInternals } = await import(distHost + 'bridge-async.js');
+const { asyncPoolInternals } = await import(distHost + 'bridge/async-pool.js');
 const dgram = await import('node:dgram');
 const socket = dgram.createSocket('udp4');
 await new Promise((r) => socket.bind(0, '127.0.0.1', r));

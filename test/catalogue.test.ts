@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../host/cli.js';
+import { main } from '../host/tools/cli.js';
 import {
   encodePeerTargetName, decodePeerTargetName, validatePeerTargetName, encodePeerTargetNames,
   fromHex, toHex, PeerTargetNameError,

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { main } from '../host/cli.js';
+import { main } from '../host/tools/cli.js';
 import {
   decodePeerTargetName,
   encodePeerTargetName,
@@ -19,7 +19,7 @@ import {
 } from '../host/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'dist', 'host', 'cli.js');
+const BIN = join(ROOT, 'dist', 'host', 'tools', 'cli.js');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 interface Run {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, DgramGuard, type Bridge, type PeerFailure } from '../host/bridge.js';
 import { encodePeerTargetName } from '../host/index.js';
-import { PeerRegistryClearError } from '../host/registry.js';
+import { PeerRegistryClearError } from '../host/bridge/registry.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
 

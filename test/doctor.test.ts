@@ -4,12 +4,12 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { runDoctor, formatDoctorReport, doctorExitStatus, type DoctorReport } from '../host/doctor.js';
-import { main } from '../host/cli.js';
+import { runDoctor, formatDoctorReport, doctorExitStatus, type DoctorReport } from '../host/tools/doctor.js';
+import { main } from '../host/tools/cli.js';
 import { loadConformance } from './support/conformance.js';
 
 const conformance = loadConformance();
-const CLI = fileURLToPath(new URL('../dist/host/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/host/tools/cli.js', import.meta.url));
 
 afterEach(() => conformance.setLengthUnit(0));
 

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, DgramGuard, type Bridge } from '../host/bridge.js';
 import { encodePeerTargetName } from '../host/index.js';
-import type { PeerObject } from '../host/types.js';
+import type { PeerObject } from '../host/codec/types.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
 

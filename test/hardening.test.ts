@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Codec, sharedCodec } from '../host/codec.js';
-import { resolveOptions } from '../host/options.js';
+import { Codec, sharedCodec } from '../host/codec/codec.js';
+import { resolveOptions } from '../host/codec/options.js';
 import { encodePeerTargetName, encodePeerTargetNames, PeerTargetNameError } from '../host/index.js';
 import { openBridge, WinsockError, type Bridge } from '../host/bridge.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, fdOf, unixSocket } from './support/sockets.js';
 import type dgram from 'node:dgram';
-import type { PeerTargetNameInput } from '../host/types.js';
+import type { PeerTargetNameInput } from '../host/codec/types.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

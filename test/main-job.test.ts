@@ -20,14 +20,14 @@ import koffi from 'koffi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatBench, runBench, runMainJob, openBackend, type Backend, type EchoServer, type MainJobSummary,
-} from '../host/main-job.js';
+} from '../host/tools/main-job.js';
 import { DgramGuard, socketHandle, openBridge, type PeerFailure } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/host/cli.js');
+const CLI = join(ROOT, 'dist/host/tools/cli.js');
 
 // ---- the conformance library: table lookups and the event log, bound here -------------------------
 
@@ -529,7 +529,7 @@ describe('the main job on real sockets', () => {
   it('`npm start` runs the main job', () => {
     requireBuilt();
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe('node dist/host/cli.js serve');
+    expect(pkg.scripts.start).toBe('node dist/host/tools/cli.js serve');
     expect(pkg.scripts.build).toMatch(/&& node build\/conformance\.mjs --optional$/);
     const r = spawnSync('npm', ['start', '--silent', '--', '--peers', '40', '--datagrams-per-peer', '2', '--json'], {
       cwd: ROOT, encoding: 'utf8', timeout: 30_000,
@@ -593,7 +593,7 @@ describe('the main job on real sockets', () => {
       expect(existsSync(join(dir, 'build/out/libpeer_target_name_conformance.so'))).toBe(false);
       const strict = spawnSync(process.execPath, ['build/conformance.mjs'], { cwd: dir, encoding: 'utf8', env });
       expect(strict.status).toBe(1);
-      const serve = spawnSync(process.execPath, ['dist/host/cli.js', 'serve', '--peers', '10'], { cwd: dir, encoding: 'utf8', env, timeout: 30_000 });
+      const serve = spawnSync(process.execPath, ['dist/host/tools/cli.js', 'serve', '--peers', '10'], { cwd: dir, encoding: 'utf8', env, timeout: 30_000 });
       expect(serve.status).toBe(69);
       expect(serve.stderr).toMatch(/^peer-target-name serve: no native backend here/);
       expect(serve.stderr).toContain('none was found (tried: cc, gcc)');

@@ -1,9 +1,9 @@
 // A trap or an out-of-memory inside the codec is reported, and the next call succeeds on a fresh
 // or intact module: nothing is left wedged.
 import { describe, expect, it } from 'vitest';
-import { Codec, CodecFaultError, MAX_MEMORY_BYTES } from '../host/codec.js';
-import { codecWasmModule, type CodecExports } from '../host/loader.js';
-import { DEFAULT_OPTIONS } from '../host/options.js';
+import { Codec, CodecFaultError, MAX_MEMORY_BYTES } from '../host/codec/codec.js';
+import { codecWasmModule, type CodecExports } from '../host/codec/loader.js';
+import { DEFAULT_OPTIONS } from '../host/codec/options.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 
 const input = { protocol: 'ipsec' as const, peer: '192.0.2.1:500', targetName: 'host/recovered.example' };

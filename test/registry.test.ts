@@ -2,8 +2,8 @@
 // registry says it holds must be exactly what the native side holds.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
-import { ipv6Text, PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/registry.js';
-import { formatIPv6 } from '../host/address.js';
+import { ipv6Text, PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/bridge/registry.js';
+import { formatIPv6 } from '../host/codec/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, fdOf } from './support/sockets.js';

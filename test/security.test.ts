@@ -1,5 +1,5 @@
 // Rules and round trips for the WSASetSocketSecurity / WSAQuerySocketSecurity structs
-// (host/security.ts over assembly/security.ts). Byte-exactness against the real headers is
+// (host/codec/security.ts over assembly/security.ts). Byte-exactness against the real headers is
 // test/golden/security-golden.test.ts's job; here every rule is pinned to its exact code and field.
 
 import { describe, expect, it } from 'vitest';

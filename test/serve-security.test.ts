@@ -2,7 +2,7 @@
 // (createSecureSocket), then serves the crowd as usual. On Linux against the conformance library,
 // which keeps the settings per socket; test/windows.test.ts runs the same under Wine.
 import { describe, it, expect, afterAll } from 'vitest';
-import { runMainJob, openBackend, serveCommand, type Backend } from '../host/main-job.js';
+import { runMainJob, openBackend, serveCommand, type Backend } from '../host/tools/main-job.js';
 import { loadConformance } from './support/conformance.js';
 
 const conformance = loadConformance();

@@ -13,7 +13,7 @@ import {
   type Bridge, type SecureSocketOptions,
 } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';
-import { systemSockets } from '../host/sockets/system.js';
+import { systemSockets } from '../host/bridge/sockets/system.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, EBADF, libc, type SockAddr } from './support/sockets.js';
 
@@ -186,7 +186,7 @@ describe('socketHandle', () => {
 describe('socketHandle in a worker thread', () => {
   // Plain JS (no TypeScript in a worker): it imports the built package from dist.
   const bridgeUrl = new URL('../dist/host/bridge.js', import.meta.url);
-  const koffiUrl = new URL('../dist/host/koffi.js', import.meta.url);
+  const koffiUrl = new URL('../dist/host/bridge/koffi.js', import.meta.url);
   const script = `
     const { parentPort, workerData } = require('node:worker_threads');
     const dgram = require('node:dgram');

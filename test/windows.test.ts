@@ -86,7 +86,7 @@ for (const arch of ['x64', 'x86'] as Arch[]) {
 
     it('npm start (serve): a 300-peer crowd, every peer registered in fwpuclnt.dll, 0 failures', async () => {
       ready();
-      const result = await run('dist/host/cli.js', ['serve', '--peers', '300', '--timeout', '5000', '--json', '--quiet']);
+      const result = await run('dist/host/tools/cli.js', ['serve', '--peers', '300', '--timeout', '5000', '--json', '--quiet']);
       expect(result.status, result.stderr).toBe(0);
       const summary = parseJson<{
         backend: { kind: string; path: string }; peers: { total: number; served: number };
@@ -100,7 +100,7 @@ for (const arch of ['x64', 'x86'] as Arch[]) {
 
     it('serve --security: WSASetSocketSecurity before bind on both server sockets, then the same crowd', async () => {
       ready();
-      const result = await run('dist/host/cli.js', ['serve', '--peers', '300', '--timeout', '5000', '--security']);
+      const result = await run('dist/host/tools/cli.js', ['serve', '--peers', '300', '--timeout', '5000', '--security']);
       expect(result.status, result.stderr).toBe(0);
       expect(result.stdout).toContain('registering with Fwpuclnt.dll (Windows)');
       expect(result.stdout).toContain('socket security: WSASetSocketSecurity (ipsec) on each server socket, before bind');
@@ -110,7 +110,7 @@ for (const arch of ['x64', 'x86'] as Arch[]) {
 
     it('doctor --json against a DLL told to read bytes: the verdict follows the DLL, and says auto disagrees (exit 1)', async () => {
       ready();
-      const result = await run('dist/host/cli.js', ['doctor', '--json'], { PTN_CONFORMANCE_LENGTH_UNIT: 'bytes' });
+      const result = await run('dist/host/tools/cli.js', ['doctor', '--json'], { PTN_CONFORMANCE_LENGTH_UNIT: 'bytes' });
       const report = parseJson<{ backend: { kind: string }; protocols: { protocol: string; verdict: string; autoAgrees: boolean }[]; verdict: string }>(result, 'doctor');
       expect(result.status).toBe(1);
       expect(report.backend.kind).toBe('windows');

@@ -20,8 +20,8 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as P from '../../dist/host/index.js';
-import { sharedCodec } from '../../dist/host/codec.js';
-import { resolveOptions } from '../../dist/host/options.js';
+import { sharedCodec } from '../../dist/host/codec/codec.js';
+import { resolveOptions } from '../../dist/host/codec/options.js';
 import { fuzzRegistry, EPISODE_STEPS } from './registry-fuzz.mjs';
 
 export { fuzzRegistry };

@@ -23,9 +23,9 @@ import { once } from 'node:events';
 import { buildConformanceLibrary } from '../../build/conformance.mjs';
 import { PeerTargetNameError } from '../../dist/host/index.js';
 import { openBridge, DgramGuard, PeerRegistry, WinsockError, socketHandle } from '../../dist/host/bridge.js';
-import { PeerRegistryError, PeerRegistryClearError } from '../../dist/host/registry.js';
-import { sharedCodec } from '../../dist/host/codec.js';
-import { resolveOptions } from '../../dist/host/options.js';
+import { PeerRegistryError, PeerRegistryClearError } from '../../dist/host/bridge/registry.js';
+import { sharedCodec } from '../../dist/host/codec/codec.js';
+import { resolveOptions } from '../../dist/host/codec/options.js';
 
 export const EPISODE_STEPS = 2000;
 const MAX_FAILURES_KEPT = 20;

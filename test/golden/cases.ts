@@ -3,7 +3,7 @@
 // `.golden.<name>`). Keep the two lists in the same order and in step by hand: neither is
 // generated from the other, which is the point.
 
-import type { CodecOptions, PeerTargetNameInput } from '../../host/types.js';
+import type { CodecOptions, PeerTargetNameInput } from '../../host/codec/types.js';
 
 export interface GoldenCase {
   name: string;

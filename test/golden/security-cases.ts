@@ -7,8 +7,8 @@ import type {
   SocketSecurityQueryInfoInput,
   SocketSecurityQueryTemplateInput,
   SocketSecuritySettingsInput,
-} from '../../host/security.js';
-import type { SocketType } from '../../host/types.js';
+} from '../../host/codec/security.js';
+import type { SocketType } from '../../host/codec/types.js';
 
 export type SecurityGoldenCase =
   | { name: string; kind: 'settings'; input: SocketSecuritySettingsInput }

@@ -68,7 +68,7 @@ AT(SOCKET_SECURITY_QUERY_TEMPLATE, PeerAddress, PTN_SQT_PEER);
 AT(SOCKET_SECURITY_QUERY_TEMPLATE, PeerTokenAccessMask, PTN_SQT_TOKEN_ACCESS_MASK);
 SIZE(SOCKET_SECURITY_QUERY_TEMPLATE, PTN_SIZEOF_SECURITY_QUERY_TEMPLATE);
 _Static_assert(PTN_SQT_PADDING == PTN_SQT_PROTOCOL + 4, "padding after SecurityProtocol");
-/* host/security.ts decodes the template's first 136 bytes with SOCKET_PEER_TARGET_NAME's decoder. */
+/* host/codec/security.ts decodes the template's first 136 bytes with SOCKET_PEER_TARGET_NAME's decoder. */
 _Static_assert(offsetof(SOCKET_SECURITY_QUERY_TEMPLATE, PeerAddress) ==
                offsetof(SOCKET_PEER_TARGET_NAME, PeerAddress), "template peer = PTN peer");
 _Static_assert(offsetof(SOCKET_SECURITY_QUERY_TEMPLATE, PeerTokenAccessMask) ==

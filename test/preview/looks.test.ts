@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 
 import { encodePeerTargetName, toHex } from '../../host/index.js';
-import { DEFAULT_STATE } from '../../host/preview/state.js';
+import { DEFAULT_STATE } from '../../host/tools/preview/state.js';
 import { goldenCases } from '../golden/cases.js';
 import { base64, hexdumpC, windbgDb, windbgDq, wireshark, xxd } from './dumps.js';
 import { LOOKS, useBrowser, type Look } from './harness.js';

@@ -9,11 +9,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { encodePeerTargetName, inspectPeerTargetName, PeerTargetNameError, toHex } from '../../host/index.js';
-import { cInitialiser } from '../../host/preview/cinit.js';
-import { encodeAll, formFromDecoded, inputFromState, optionsFromState, splitAddress, withSplitAddress } from '../../host/preview/form.js';
-import { lengthNote, presentFields, unitMismatch } from '../../host/preview/notes.js';
-import { detectFormat, readPaste, type PasteFormat } from '../../host/preview/paste.js';
-import { DEFAULT_STATE, escapeComponent, readHash, serializeState, unescapeComponent, type PageState } from '../../host/preview/state.js';
+import { cInitialiser } from '../../host/tools/preview/cinit.js';
+import { encodeAll, formFromDecoded, inputFromState, optionsFromState, splitAddress, withSplitAddress } from '../../host/tools/preview/form.js';
+import { lengthNote, presentFields, unitMismatch } from '../../host/tools/preview/notes.js';
+import { detectFormat, readPaste, type PasteFormat } from '../../host/tools/preview/paste.js';
+import { DEFAULT_STATE, escapeComponent, readHash, serializeState, unescapeComponent, type PageState } from '../../host/tools/preview/state.js';
 import { goldenCases } from '../golden/cases.js';
 import { base64, hexdumpC, windbgDb, windbgDq, wireshark, xxd } from './dumps.js';
 

@@ -18,7 +18,7 @@ import {
   startPreviewServer,
   type PreviewServer,
 } from '../../build/preview.mjs';
-import { main } from '../../host/cli.js';
+import { main } from '../../host/tools/cli.js';
 import { encodePeerTargetName, inspectPeerTargetName, toHex } from '../../host/index.js';
 import { goldenCases, type GoldenCase } from '../golden/cases.js';
 import { findChromium, INSTALL_HINT, launchChromium, type Browser } from './browser.js';
@@ -42,10 +42,10 @@ describe('preview bundle', () => {
     expect(built.size.gzip).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
     expect(bundleViolations(built.metafile)).toEqual([]);
     // The codec itself is in, and nothing of the Node side.
-    expect(built.inputs).toContain('host/loader.ts');
-    expect(built.inputs).toContain('host/fields.ts');
+    expect(built.inputs).toContain('host/codec/loader.ts');
+    expect(built.inputs).toContain('host/codec/fields.ts');
     for (const input of built.inputs) {
-      expect(input).not.toMatch(/^node:|koffi|host\/(bridge|registry|native|winsock|dgram-guard|cli)/);
+      expect(input).not.toMatch(/^node:|koffi|host\/bridge|host\/tools\/(?!preview\/)/);
     }
     // Self-contained: no script, style or image comes from anywhere, and the CSP allows no network.
     expect(built.html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { encodePeerTargetName, inspectPeerTargetName, PeerTargetNameError, toHex } from '../../host/index.js';
-import { cInitialiser } from '../../host/preview/cinit.js';
-import { controlFor, errorText, inputFromState, optionsFromState } from '../../host/preview/form.js';
-import { readPaste } from '../../host/preview/paste.js';
-import { DEFAULT_STATE, parseState, serializeState, type PageState } from '../../host/preview/state.js';
+import { cInitialiser } from '../../host/tools/preview/cinit.js';
+import { controlFor, errorText, inputFromState, optionsFromState } from '../../host/tools/preview/form.js';
+import { readPaste } from '../../host/tools/preview/paste.js';
+import { DEFAULT_STATE, parseState, serializeState, type PageState } from '../../host/tools/preview/state.js';
 
 const state = (change: Partial<PageState>): PageState => ({ ...DEFAULT_STATE, ...change });
 

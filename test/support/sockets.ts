@@ -6,8 +6,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import { socketHandle } from '../../host/bridge.js';
-import { loadKoffi } from '../../host/koffi.js';
-import { nodeLibuv, UV_NAMED_PIPE, UV_TCP } from '../../host/sockets/libuv.js';
+import { loadKoffi } from '../../host/bridge/koffi.js';
+import { nodeLibuv, UV_NAMED_PIPE, UV_TCP } from '../../host/bridge/sockets/libuv.js';
 
 /** A socket's address as libc reports it (Linux sockaddr layout). */
 export type SockAddr =

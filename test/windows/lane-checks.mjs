@@ -13,7 +13,7 @@ import {
   openBridge, socketHandle, createSecureSocket, WinsockError, SocketHandleError,
 } from '../../dist/host/bridge.js';
 import { encodePeerTargetName, fromHex, toHex } from '../../dist/host/index.js';
-import { runDoctor } from '../../dist/host/doctor.js';
+import { runDoctor } from '../../dist/host/tools/doctor.js';
 
 const koffi = createRequire(import.meta.url)('koffi');
 const checks = [];
