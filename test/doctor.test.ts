@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runDoctor, formatDoctorReport, doctorExitStatus, type DoctorReport } from '../host/tools/doctor.js';
 import { main } from '../host/tools/cli.js';
 import { loadConformance } from './support/conformance.js';
+import { captureIO } from './support/capture.js';
 
 const conformance = loadConformance();
 const CLI = fileURLToPath(new URL('../dist/host/tools/cli.js', import.meta.url));
@@ -15,11 +16,6 @@ afterEach(() => conformance.setLengthUnit(0));
 
 const verdicts = (r: DoctorReport) => r.protocols.map((p) => [p.protocol, p.verdict, p.autoAgrees]);
 
-function capture() {
-  let out = '';
-  let err = '';
-  return { io: { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } }, out: () => out, err: () => err };
-}
 
 describe('doctor against the conformance library', () => {
   it('auto: units for default and ipsec, bytes for ipsec2; the package agrees; exit 0', async () => {
@@ -117,10 +113,10 @@ describe('doctor on the command line', () => {
   });
 
   it('bad options exit 2; --help exits 0', async () => {
-    const bad = capture();
+    const bad = captureIO();
     expect(await main(['doctor', '--jsn'], bad.io)).toBe(2);
     expect(bad.err()).toContain("unknown option '--jsn'");
-    const help = capture();
+    const help = captureIO();
     expect(await main(['doctor', '--help'], help.io)).toBe(0);
     expect(help.out()).toContain('144 + 2n');
   });

@@ -4,16 +4,12 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { runMainJob, openBackend, serveCommand, type Backend } from '../host/tools/main-job.js';
 import { loadConformance } from './support/conformance.js';
+import { captureIO } from './support/capture.js';
 
 const conformance = loadConformance();
 let backend: Backend | undefined;
 afterAll(async () => backend?.bridge.close());
 
-function capture() {
-  let out = '';
-  let err = '';
-  return { io: { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) } }, out: () => out, err: () => err };
-}
 
 describe('serve --security', () => {
   it('both server sockets carry the settings before the crowd arrives; every peer is registered', async () => {
@@ -47,7 +43,7 @@ describe('serve --security', () => {
       [['--security', '--no-registration'], '--security needs the native backend'],
       [['--security', '--bench'], '--bench measures the registration cost on plain sockets'],
     ] as const) {
-      const c = capture();
+      const c = captureIO();
       expect(await serveCommand([...args], c.io)).toBe(2);
       expect(c.err()).toContain(reason);
     }

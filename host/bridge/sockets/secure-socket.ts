@@ -75,6 +75,16 @@ function nativeSocket(options: SecureSocketOptions, address: string, port: numbe
   return native;
 }
 
+/** nativeSocket() for a dgram socket made just before: closes that socket too if it fails. */
+function nativeSocketFor(socket: dgram.Socket, options: SecureSocketOptions, address: string, port: number): SocketHandle {
+  try {
+    return nativeSocket(options, address, port);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+}
+
 function dgramOptions(options: SecureSocketOptions): dgram.SocketOptions {
   const out: dgram.SocketOptions = { type: options.type };
   if (options.recvBufferSize !== undefined) out.recvBufferSize = options.recvBufferSize;
@@ -103,13 +113,7 @@ function adoptOnWindows(options: SecureSocketOptions, address: string, port: num
     socket.close();
     throw new SocketHandleError('not-found', `creating the dgram socket added ${fresh.length} UDP handles to the loop, not 1: its handle cannot be told for certain`);
   }
-  let native: SocketHandle;
-  try {
-    native = nativeSocket(options, address, port);
-  } catch (error) {
-    socket.close();
-    throw error;
-  }
+  const native = nativeSocketFor(socket, options, address, port);
   const rc = libuv.udpOpen(fresh[0], native);
   if (rc !== 0) {
     systemSockets().close(native);
@@ -125,13 +129,7 @@ function adoptOnPosix(options: SecureSocketOptions, address: string, port: numbe
   // First: createSocket validates Node's own options (buffer sizes) and may throw, before the
   // native socket exists.
   const socket = dgram.createSocket(dgramOptions(options));
-  let native: SocketHandle;
-  try {
-    native = nativeSocket(options, address, port);
-  } catch (error) {
-    socket.close();
-    throw error;
-  }
+  const native = nativeSocketFor(socket, options, address, port);
   return {
     socket,
     bind() {
