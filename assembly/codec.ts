@@ -14,7 +14,7 @@ import {
   OPT_SOCKET_MASK, OPT_SOCKET_STREAM, OPT_UNIT_SHIFT,
   RES_PROTOCOL, RES_FAMILY, RES_PORT, RES_FLOWINFO, RES_SCOPE_ID, RES_ADDRESS, RES_STRING_LENGTH,
   RES_LENGTH_UNIT, RES_NAME_UNITS, RES_NAME_AVAILABLE, RES_PRESENT, RES_PROBLEM_COUNT, RES_PROBLEMS,
-  PB_REASON, PB_DETAIL, PB_OFFSET, PB_LENGTH, SIZEOF_PROBLEM, MAX_PROBLEMS, SIZEOF_RESULT,
+  SIZEOF_PROBLEM, SIZEOF_RESULT,
   PRESENT_PROTOCOL, PRESENT_PEER, PRESENT_STRING_LENGTH,
   REASON_PROTOCOL_RANGE, REASON_PEER_MISSING, REASON_PORT_RANGE, REASON_ADDRESS_UNSPECIFIED,
   REASON_PORT_ZERO, REASON_FAMILY_UNSUPPORTED, REASON_BUFFER_SHORT, REASON_STRING_BEYOND_BUFFER,
@@ -24,6 +24,7 @@ import {
 import { fail, failDetail } from "./failure";
 import { writeAddress, writePeerText } from "./sockaddr";
 import { checkName, checkAsciiName, widenAscii, copyUnits } from "./name";
+import { allZero, beginProblems, problem, problemCount, zeroRun } from "./problems";
 
 /** First byte the host may use: everything below is this module's static data. */
 export function heap_base(): usize {
@@ -35,7 +36,7 @@ export function heap_base(): usize {
   return protocol == PROTOCOL_IPSEC2 ? LENGTH_UNIT_BYTES : LENGTH_UNIT_UNITS;
 }
 
-/** The dgram rule (SPEC §2): an unspecified address or port 0 can never be a peer to send to. */
+/** The dgram rule (docs/reference.md §2): an unspecified address or port 0 can never be a peer to send to. */
 function unreachable(peer: usize): i32 {
   const family = load<u16>(peer);
   if (family == AF_INET) {
@@ -162,49 +163,6 @@ export function encode_peer(rec: usize, out: usize, options: u32, status: usize)
 // ---- decoding untrusted bytes ---------------------------------------------------------------
 
 let result: usize = 0;
-let problems: u32 = 0;
-
-function problem(reason: i32, detail: u32, offset: u32, length: u32): void {
-  if (problems == MAX_PROBLEMS) return;
-  const pb = result + RES_PROBLEMS + problems * SIZEOF_PROBLEM;
-  store<i32>(pb + PB_REASON, reason);
-  store<u32>(pb + PB_DETAIL, detail);
-  store<u32>(pb + PB_OFFSET, offset);
-  store<u32>(pb + PB_LENGTH, length);
-  problems++;
-}
-
-/**
- * True when [from, to) of buf holds only zeros (true for an empty range): sixteen bytes at a time,
- * and one block that overlaps the last, never a read outside the range (the common case: every
- * check of a valid buffer scans the sockaddr's ~100 bytes of slack).
- */
-function allZero(buf: usize, from: u32, to: u32): bool {
-  if (to <= from) return true;
-  if (to - from < 16) {
-    for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return false;
-    return true;
-  }
-  let i = from;
-  for (; i + 16 <= to; i += 16) if (v128.any_true(v128.load(buf + i))) return false;
-  return i == to || !v128.any_true(v128.load(buf + to - 16));
-}
-
-/** Offset of the first non-zero byte in [from, to) of buf, or -1 (the byte loop runs only when there is one). */
-function firstNonZero(buf: usize, from: u32, to: u32): i32 {
-  if (allZero(buf, from, to)) return -1;
-  for (let i = from; i < to; i++) if (load<u8>(buf + i) != 0) return <i32>i;
-  return -1;
-}
-
-/** Reports the non-zero bytes in [from, to) of buf, from the first to the last of them, as one problem. */
-function zeroRun(buf: usize, from: u32, to: u32, reason: i32): void {
-  const at = firstNonZero(buf, from, to);
-  if (at < 0) return;
-  let last = to - 1;
-  while (load<u8>(buf + last) == 0) last--;
-  problem(reason, load<u8>(buf + at), <u32>at, last + 1 - <u32>at);
-}
 
 function decodePeer(buf: usize, stream: bool): void {
   const peer = buf + OFFSET_PEER;
@@ -254,7 +212,7 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
   const stream = (options & OPT_SOCKET_MASK) == OPT_SOCKET_STREAM;
   const policy = (options >> OPT_UNIT_SHIFT) & 3;
   result = res;
-  problems = 0;
+  beginProblems(res + RES_PROBLEMS, SIZEOF_PROBLEM);
   // The fields before the problem records; a problem record is read only when counted.
   for (let i: usize = 0; i < <usize>RES_PROBLEMS; i += 16) v128.store(res + i, i64x2.splat(0));
   let present: u32 = 0;
@@ -307,6 +265,7 @@ export function decode(buf: usize, len: u32, options: u32, maxUnits: u32, res: u
     }
   }
   store<u32>(res + RES_PRESENT, present);
+  const problems = problemCount();
   store<u32>(res + RES_PROBLEM_COUNT, problems);
   return problems;
 }

@@ -2,7 +2,7 @@
 // ABI. AssemblyScript compiles this file into the codec; build/layout.mjs derives the host's
 // host/generated/layout.ts from it mechanically (types dropped), so keep to one form per line:
 // `export const NAME: type = integer expression;` (comments are free).
-// Layout facts: ../shared/SPEC.md §1, measured from the mingw-w64 headers.
+// Layout facts: docs/reference.md §1, measured from the mingw-w64 headers.
 
 // SOCKET_SECURITY_PROTOCOL
 export const PROTOCOL_DEFAULT: u32 = 0;
@@ -41,7 +41,7 @@ export const SIN6_FLOWINFO: u32 = 4; // big-endian
 export const SIN6_ADDR: u32 = 8;
 export const SIN6_SCOPE_ID: u32 = 24; // little-endian: an interface index in host order
 
-// Winsock error numbers (SPEC §3) and socket constants
+// Winsock error numbers (docs/reference.md §3) and socket constants
 export const WSAEFAULT: i32 = 10014;
 export const WSAEINVAL: i32 = 10022;
 export const WSAENOTSOCK: i32 = 10038;
@@ -53,7 +53,7 @@ export const SOCKET_ERROR: i32 = -1;
 export const SOCK_STREAM: u32 = 1;
 export const SOCK_DGRAM: u32 = 2;
 
-// Length-unit policy for PeerTargetNameStringLen (SPEC §2)
+// Length-unit policy for PeerTargetNameStringLen (docs/reference.md §2)
 export const LENGTH_UNIT_AUTO: u32 = 0; // UTF-16 units for DEFAULT and IPSEC, bytes for IPSEC2
 export const LENGTH_UNIT_UNITS: u32 = 1;
 export const LENGTH_UNIT_BYTES: u32 = 2;
@@ -183,7 +183,7 @@ export const SSI_PASSWORD_LENGTH: u32 = 80; // u32, in bytes
  * AllStrings: UserName, DomainName, Password, concatenated without separators or terminators.
  * Their lengths count BYTES: the struct's reference page says "the length, in bytes" for all three
  * and Project Zero's NtApiDotNet (SocketSecuritySettings.ToBuffer) stores Length * 2; no source
- * says units, so unlike PeerTargetNameStringLen (SPEC §2) there is no length-unit policy here.
+ * says units, so unlike PeerTargetNameStringLen (docs/reference.md §2) there is no length-unit policy here.
  * The buffer is sizeof + the strings' bytes (88 + 2n), as NtApiDotNet sizes it and as the package
  * sizes SOCKET_PEER_TARGET_NAME: the 4 bytes past the strings are zero.
  */

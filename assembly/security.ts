@@ -22,8 +22,7 @@ import {
   SEC_FIELD_RESERVED, SEC_FIELD_PADDING, SEC_FIELD_LENGTH, SEC_FIELD_TAIL, SEC_FIELD_PEER,
   SR_FORM, SR_PROTOCOL, SR_FLAGS, SR_IPSEC_FLAGS, SR_MM_POLICY_KEY, SR_QM_POLICY_KEY,
   SR_STRING_LENGTHS, SR_APPLICATION_TOKEN, SR_MACHINE_TOKEN, SR_PROBLEM_COUNT, SR_PROBLEMS,
-  SPB_REASON, SPB_DETAIL, SPB_OFFSET, SPB_LENGTH, SPB_FIELD, SIZEOF_SEC_PROBLEM, SIZEOF_SEC_RESULT,
-  MAX_PROBLEMS,
+  SIZEOF_SEC_PROBLEM, SIZEOF_SEC_RESULT,
   REASON_PROTOCOL_RANGE, REASON_NAME_TOO_LONG, REASON_NAME_SURROGATE, REASON_STRING_LENGTH_ODD, REASON_PADDING_NONZERO,
   REASON_TAIL_NONZERO, REASON_BUFFER_SHORT, REASON_STRING_BEYOND_BUFFER, REASON_FAMILY_UNSUPPORTED,
   REASON_SECURITY_FLAGS_UNKNOWN, REASON_IPSEC_FLAGS_UNKNOWN, REASON_IPSEC_SETTINGS_PROTOCOL,
@@ -31,6 +30,7 @@ import {
 } from "./layout";
 import { fail, failDetail } from "./failure";
 import { checkName } from "./name";
+import { beginProblems, problem, problemCount, zeroRun } from "./problems";
 
 /** The member the last failure is about (SEC_FIELD_*), beside failure.ts's failDetail. */
 let failField: u32 = SEC_FIELD_NONE;
@@ -139,38 +139,17 @@ export function encode_query_template(protocol: u32, peer: usize, mask: u32, out
 // ---- decoding untrusted bytes ---------------------------------------------------------------
 
 let result: usize = 0;
-let problems: u32 = 0;
-
-function problem(field: u32, reason: i32, detail: u32, offset: u32, length: u32): void {
-  if (problems == MAX_PROBLEMS) return;
-  const pb = result + SR_PROBLEMS + problems * SIZEOF_SEC_PROBLEM;
-  store<i32>(pb + SPB_REASON, reason);
-  store<u32>(pb + SPB_DETAIL, detail);
-  store<u32>(pb + SPB_OFFSET, offset);
-  store<u32>(pb + SPB_LENGTH, length);
-  store<u32>(pb + SPB_FIELD, field);
-  problems++;
-}
 
 function begin(res: usize): void {
   result = res;
-  problems = 0;
+  beginProblems(res + SR_PROBLEMS, SIZEOF_SEC_PROBLEM);
   memory.fill(res, 0, SIZEOF_SEC_RESULT);
 }
 
 function finish(): u32 {
+  const problems = problemCount();
   store<u32>(result + SR_PROBLEM_COUNT, problems);
   return problems;
-}
-
-/** Reports the non-zero bytes in [from, to), from the first to the last of them, as one problem (as codec.ts does). */
-function zeroRun(field: u32, reason: i32, buf: usize, from: u32, to: u32): void {
-  let first = from;
-  while (first < to && load<u8>(buf + first) == 0) first++;
-  if (first == to) return;
-  let last = to - 1;
-  while (load<u8>(buf + last) == 0) last--;
-  problem(field, reason, load<u8>(buf + first), first, last + 1 - first);
 }
 
 /**
@@ -184,51 +163,51 @@ export function decode_security_settings(buf: usize, len: u32, res: usize): u32 
   const form = len > SIZEOF_SECURITY_SETTINGS ? SETTINGS_FORM_IPSEC : SETTINGS_FORM_BASIC;
   store<u32>(res + SR_FORM, form);
   const need = form == SETTINGS_FORM_IPSEC ? SIZEOF_SECURITY_SETTINGS_IPSEC : SIZEOF_SECURITY_SETTINGS;
-  if (len < need) problem(SEC_FIELD_LENGTH, REASON_BUFFER_SHORT, len, 0, len);
+  if (len < need) problem(REASON_BUFFER_SHORT, len, 0, len, SEC_FIELD_LENGTH);
   if (len >= SS_PROTOCOL + 4) {
     const protocol = load<u32>(buf + SS_PROTOCOL);
     store<u32>(res + SR_PROTOCOL, protocol);
     if (protocol > PROTOCOL_MAX) {
-      problem(SEC_FIELD_PROTOCOL, REASON_PROTOCOL_RANGE, protocol, SS_PROTOCOL, 4);
+      problem(REASON_PROTOCOL_RANGE, protocol, SS_PROTOCOL, 4, SEC_FIELD_PROTOCOL);
     } else if (form == SETTINGS_FORM_IPSEC && protocol == PROTOCOL_DEFAULT) {
-      problem(SEC_FIELD_PROTOCOL, REASON_IPSEC_SETTINGS_PROTOCOL, protocol, SS_PROTOCOL, 4);
+      problem(REASON_IPSEC_SETTINGS_PROTOCOL, protocol, SS_PROTOCOL, 4, SEC_FIELD_PROTOCOL);
     }
   }
   if (len >= SS_FLAGS + 4) {
     const flags = load<u32>(buf + SS_FLAGS);
     store<u32>(res + SR_FLAGS, flags);
     const unknown = flags & ~SOCKET_SETTINGS_MASK;
-    if (unknown != 0) problem(SEC_FIELD_FLAGS, REASON_SECURITY_FLAGS_UNKNOWN, unknown, SS_FLAGS, 4);
+    if (unknown != 0) problem(REASON_SECURITY_FLAGS_UNKNOWN, unknown, SS_FLAGS, 4, SEC_FIELD_FLAGS);
   }
   if (form == SETTINGS_FORM_BASIC) return finish();
   if (len >= SSI_IPSEC_FLAGS + 4) {
     const ipsecFlags = load<u32>(buf + SSI_IPSEC_FLAGS);
     store<u32>(res + SR_IPSEC_FLAGS, ipsecFlags);
     const unknown = ipsecFlags & ~SOCKET_SETTINGS_IPSEC_MASK;
-    if (unknown != 0) problem(SEC_FIELD_IPSEC_FLAGS, REASON_IPSEC_FLAGS_UNKNOWN, unknown, SSI_IPSEC_FLAGS, 4);
+    if (unknown != 0) problem(REASON_IPSEC_FLAGS_UNKNOWN, unknown, SSI_IPSEC_FLAGS, 4, SEC_FIELD_IPSEC_FLAGS);
   }
   if (len >= SSI_QM_POLICY_KEY + SIZEOF_GUID) {
     memory.copy(res + SR_MM_POLICY_KEY, buf + SSI_MM_POLICY_KEY, SIZEOF_GUID);
     memory.copy(res + SR_QM_POLICY_KEY, buf + SSI_QM_POLICY_KEY, SIZEOF_GUID);
   }
   if (len < SSI_STRINGS) return finish();
-  zeroRun(SEC_FIELD_RESERVED, REASON_RESERVED_NONZERO, buf, SSI_RESERVED, SSI_RESERVED + SIZEOF_GUID);
-  zeroRun(SEC_FIELD_PADDING, REASON_PADDING_NONZERO, buf, SSI_PADDING, SSI_RESERVED2);
-  zeroRun(SEC_FIELD_RESERVED, REASON_RESERVED_NONZERO, buf, SSI_RESERVED2, SSI_RESERVED2 + 8);
+  zeroRun(buf, SSI_RESERVED, SSI_RESERVED + SIZEOF_GUID, REASON_RESERVED_NONZERO, SEC_FIELD_RESERVED);
+  zeroRun(buf, SSI_PADDING, SSI_RESERVED2, REASON_PADDING_NONZERO, SEC_FIELD_PADDING);
+  zeroRun(buf, SSI_RESERVED2, SSI_RESERVED2 + 8, REASON_RESERVED_NONZERO, SEC_FIELD_RESERVED);
   // The three lengths first (byte order), then the strings they delimit.
   let total: u64 = 0;
   for (let i: u32 = 0; i < SEC_STRING_COUNT; i++) {
     const raw = load<u32>(buf + SSI_USER_NAME_LENGTH + i * 4);
     store<u32>(res + SR_STRING_LENGTHS + i * 4, raw);
     if ((raw & 1) != 0) {
-      problem(SEC_FIELD_USER_NAME + i, REASON_STRING_LENGTH_ODD, raw, SSI_USER_NAME_LENGTH + i * 4, 4);
+      problem(REASON_STRING_LENGTH_ODD, raw, SSI_USER_NAME_LENGTH + i * 4, 4, SEC_FIELD_USER_NAME + i);
     } else if ((raw >> 1) > MAX_CREDENTIAL_STRING_LENGTH) {
-      problem(SEC_FIELD_USER_NAME + i, REASON_NAME_TOO_LONG, raw >> 1, SSI_USER_NAME_LENGTH + i * 4, 4);
+      problem(REASON_NAME_TOO_LONG, raw >> 1, SSI_USER_NAME_LENGTH + i * 4, 4, SEC_FIELD_USER_NAME + i);
     }
     total += raw;
   }
   if (<u64>SSI_STRINGS + total > <u64>len) {
-    problem(SEC_FIELD_LENGTH, REASON_STRING_BEYOND_BUFFER, <u32>min<u64>(total, 0xffffffff), SSI_USER_NAME_LENGTH, 12);
+    problem(REASON_STRING_BEYOND_BUFFER, <u32>min<u64>(total, 0xffffffff), SSI_USER_NAME_LENGTH, 12, SEC_FIELD_LENGTH);
   }
   let at: u64 = SSI_STRINGS;
   for (let i: u32 = 0; i < SEC_STRING_COUNT; i++) {
@@ -244,12 +223,12 @@ export function decode_security_settings(buf: usize, len: u32, res: usize): u32 
       const cut = available < n && failDetail == available - 1 &&
         reason == REASON_NAME_SURROGATE && lastUnit >= 0xd800 && lastUnit < 0xdc00;
       if (reason != 0 && !cut) {
-        problem(SEC_FIELD_USER_NAME + i, reason, failDetail, <u32>at + (failDetail << 1), 2);
+        problem(reason, failDetail, <u32>at + (failDetail << 1), 2, SEC_FIELD_USER_NAME + i);
       }
     }
     at += raw;
   }
-  if (at <= <u64>len) zeroRun(SEC_FIELD_TAIL, REASON_TAIL_NONZERO, buf, <u32>at, len);
+  if (at <= <u64>len) zeroRun(buf, <u32>at, len, REASON_TAIL_NONZERO, SEC_FIELD_TAIL);
   return finish();
 }
 
@@ -260,17 +239,17 @@ export function decode_security_settings(buf: usize, len: u32, res: usize): u32 
  */
 export function decode_query_info(buf: usize, len: u32, res: usize): u32 {
   begin(res);
-  if (len < SIZEOF_SECURITY_QUERY_INFO) problem(SEC_FIELD_LENGTH, REASON_BUFFER_SHORT, len, 0, len);
+  if (len < SIZEOF_SECURITY_QUERY_INFO) problem(REASON_BUFFER_SHORT, len, 0, len, SEC_FIELD_LENGTH);
   if (len >= SQI_PROTOCOL + 4) {
     const protocol = load<u32>(buf + SQI_PROTOCOL);
     store<u32>(res + SR_PROTOCOL, protocol);
-    if (protocol > PROTOCOL_MAX) problem(SEC_FIELD_PROTOCOL, REASON_PROTOCOL_RANGE, protocol, SQI_PROTOCOL, 4);
+    if (protocol > PROTOCOL_MAX) problem(REASON_PROTOCOL_RANGE, protocol, SQI_PROTOCOL, 4, SEC_FIELD_PROTOCOL);
   }
   if (len >= SQI_FLAGS + 4) {
     const flags = load<u32>(buf + SQI_FLAGS);
     store<u32>(res + SR_FLAGS, flags);
     const unknown = flags & ~SOCKET_INFO_MASK;
-    if (unknown != 0) problem(SEC_FIELD_FLAGS, REASON_INFO_FLAGS_UNKNOWN, unknown, SQI_FLAGS, 4);
+    if (unknown != 0) problem(REASON_INFO_FLAGS_UNKNOWN, unknown, SQI_FLAGS, 4, SEC_FIELD_FLAGS);
   }
   if (len >= SQI_APPLICATION_TOKEN + 8) store<u64>(res + SR_APPLICATION_TOKEN, load<u64>(buf + SQI_APPLICATION_TOKEN));
   if (len >= SQI_MACHINE_TOKEN + 8) store<u64>(res + SR_MACHINE_TOKEN, load<u64>(buf + SQI_MACHINE_TOKEN));

@@ -11,6 +11,7 @@ import {
   REASON_PEER_TEXT_TOO_LONG,
 } from "./layout";
 import { fail } from "./failure";
+import { CharCode } from "./chars";
 
 
 // 16 bytes of scratch for an IPv6 address being assembled (static data, no allocator).
@@ -38,13 +39,13 @@ function findByte(p: usize, end: usize, byte: i32): usize {
 function parseIPv4(p: usize, end: usize, out: usize): bool {
   for (let i: usize = 0; i < 4; i++) {
     if (i > 0) {
-      if (p >= end || load<u8>(p) != 0x2e) return false; // '.'
+      if (p >= end || load<u8>(p) != CharCode.DOT) return false;
       p++;
     }
     let digits = 0;
     let value: u32 = 0;
     while (p < end) {
-      const d = <u32>load<u8>(p) - 0x30;
+      const d = <u32>load<u8>(p) - CharCode._0;
       if (d > 9) break;
       if (digits > 0 && value == 0) return false; // leading zero, as Node rejects
       value = value * 10 + d;
@@ -58,9 +59,9 @@ function parseIPv4(p: usize, end: usize, out: usize): bool {
 }
 
 @inline function hexValue(c: u32): i32 {
-  if (c - 0x30 < 10) return <i32>(c - 0x30);
-  const l = c | 0x20; // ASCII lower case
-  if (l - 0x61 < 6) return <i32>(l - 0x61 + 10);
+  if (c - CharCode._0 < 10) return <i32>(c - CharCode._0);
+  const l = c | CharCode.LOWER;
+  if (l - CharCode.a < 6) return <i32>(l - CharCode.a + 10);
   return -1;
 }
 
@@ -71,8 +72,8 @@ const FAST_MAX: usize = 39;
 
 /** Per byte of v: all ones for a hex digit, else zero. */
 @inline function hexLanes(v: v128): v128 {
-  const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(0x30)), i8x16.splat(10));
-  const letter = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(0x20)), i8x16.splat(0x61)), i8x16.splat(6));
+  const digit = i8x16.lt_u(i8x16.sub(v, i8x16.splat(<i8>CharCode._0)), i8x16.splat(10));
+  const letter = i8x16.lt_u(i8x16.sub(v128.or(v, i8x16.splat(<i8>CharCode.LOWER)), i8x16.splat(<i8>CharCode.a)), i8x16.splat(6));
   return v128.or(digit, letter);
 }
 
@@ -95,7 +96,7 @@ function parseIPv6Fast(start: usize, end: usize, out: usize): i32 {
   const a = v128.load(start);
   const b = v128.load(start + 16);
   const c = v128.load(start + 32);
-  const colon = i8x16.splat(0x3a);
+  const colon = i8x16.splat(<i8>CharCode.COLON);
   const within: u64 = (<u64>1 << <u64>len) - 1;
   let colons = mask48(i8x16.eq(a, colon), i8x16.eq(b, colon), i8x16.eq(c, colon)) & within;
   const hex = mask48(hexLanes(a), hexLanes(b), hexLanes(c)) & within;
@@ -165,8 +166,8 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
   let gap = -1; // group index where '::' stands
   let p = start;
   if (p == end) return false;
-  if (load<u8>(p) == 0x3a) { // a leading ':' must be '::'
-    if (p + 1 >= end || load<u8>(p + 1) != 0x3a) return false;
+  if (load<u8>(p) == CharCode.COLON) { // a leading ':' must be '::'
+    if (p + 1 >= end || load<u8>(p + 1) != CharCode.COLON) return false;
     gap = 0;
     p += 2;
   }
@@ -181,7 +182,7 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
       q++;
       if (q - p > 4) return false;
     }
-    if (q < end && load<u8>(q) == 0x2e) { // a trailing dotted quad takes the last two groups
+    if (q < end && load<u8>(q) == CharCode.DOT) { // a trailing dotted quad takes the last two groups
       if (count > 6 || !parseIPv4(p, end, groups + (<usize>count << 1))) return false;
       count += 2;
       p = end;
@@ -192,9 +193,9 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
     count++;
     p = q;
     if (p == end) break;
-    if (load<u8>(p) != 0x3a) return false;
+    if (load<u8>(p) != CharCode.COLON) return false;
     p++;
-    if (p < end && load<u8>(p) == 0x3a) {
+    if (p < end && load<u8>(p) == CharCode.COLON) {
       if (gap >= 0) return false; // a second '::'
       gap = count;
       p++;
@@ -210,7 +211,7 @@ function parseDecimal(p: usize, end: usize, limit: u64): i64 {
   if (p == end) return -1;
   let value: u64 = 0;
   while (p < end) {
-    const d = <u32>load<u8>(p) - 0x30;
+    const d = <u32>load<u8>(p) - CharCode._0;
     if (d > 9) return -1;
     value = value * 10 + d;
     if (value > limit) return -2;
@@ -221,7 +222,7 @@ function parseDecimal(p: usize, end: usize, limit: u64): i64 {
 
 @inline function isZoneChar(c: u32): bool {
   // Node's zone characters: [0-9a-zA-Z-.:]
-  return c - 0x30 < 10 || (c | 0x20) - 0x61 < 26 || c == 0x2d || c == 0x2e || c == 0x3a;
+  return c - CharCode._0 < 10 || (c | CharCode.LOWER) - CharCode.a < 26 || c == CharCode.MINUS || c == CharCode.DOT || c == CharCode.COLON;
 }
 
 /**
@@ -233,10 +234,9 @@ export function writeAddress(
   start: usize, end: usize, port: u32, flowInfo: u32, scopeId: u32, flags: u32, out: usize,
 ): i32 {
   if (end - start > MAX_PEER_TEXT_LENGTH) return fail(REASON_PEER_TEXT_TOO_LONG, <u32>(end - start));
-  // Split off a zone: 'fe80::1%7'.
-  const zoneAt = findByte(start, end, 0x25);
-  const addrEnd = zoneAt;
-  if (parseIPv4(start, addrEnd, out + SIN_ADDR) && addrEnd == end) {
+  // A dotted quad first, over all of the text (it has no zone; a '%' fails it at once), then
+  // IPv6 with a zone split off ('fe80::1%7'): no scan for '%' before an IPv4 address.
+  if (parseIPv4(start, end, out + SIN_ADDR)) {
     if (flags & FLAG_FAMILY_IPV6) return fail(REASON_FAMILY_MISMATCH, AF_INET);
     if (flowInfo != 0) return fail(REASON_FLOWINFO_ON_IPV4, flowInfo);
     if (scopeId != 0) return fail(REASON_SCOPE_ON_IPV4, scopeId);
@@ -245,7 +245,8 @@ export function writeAddress(
     return 0;
   }
   store<u32>(out + SIN_ADDR, 0); // undo a partial IPv4 parse
-  if (!parseIPv6(start, addrEnd, out + SIN6_ADDR)) {
+  const zoneAt = findByte(start, end, CharCode.PERCENT);
+  if (!parseIPv6(start, zoneAt, out + SIN6_ADDR)) {
     memory.fill(out, 0, SIZE_SOCKADDR_STORAGE);
     return fail(REASON_ADDRESS_SYNTAX, 0);
   }
@@ -261,7 +262,7 @@ export function writeAddress(
     for (let p = zoneStart; p < end; p++) {
       const c = <u32>load<u8>(p);
       if (!isZoneChar(c)) return fail(REASON_ADDRESS_SYNTAX, <u32>(p - start));
-      if (c - 0x30 >= 10) numeric = false;
+      if (c - CharCode._0 >= 10) numeric = false;
     }
     if (!numeric) return fail(REASON_ZONE_NAMED, <u32>(zoneStart - start));
     const zone = parseDecimal(zoneStart, end, 0xffffffff);
@@ -282,20 +283,36 @@ export function writePeerText(start: usize, end: usize, out: usize): i32 {
   let addrStart = start;
   let addrEnd: usize;
   let portStart: usize;
-  if (start < end && load<u8>(start) == 0x5b) { // '['
+  if (start < end && load<u8>(start) == CharCode.OPENBRACKET) {
     addrStart = start + 1;
-    const close = findByte(addrStart, end, 0x5d);
+    const close = findByte(addrStart, end, CharCode.CLOSEBRACKET);
     if (close == end) return fail(REASON_PEER_SYNTAX, <u32>(end - start));
     addrEnd = close;
-    if (close + 1 >= end || load<u8>(close + 1) != 0x3a) return fail(REASON_PEER_SYNTAX, <u32>(close + 1 - start));
+    if (close + 1 >= end || load<u8>(close + 1) != CharCode.COLON) return fail(REASON_PEER_SYNTAX, <u32>(close + 1 - start));
     portStart = close + 2;
   } else {
-    const colon = findByte(start, end, 0x3a);
+    // The common case, 'a.b.c.d:port': the port's colon found from the end (at most six bytes
+    // back), the dotted quad before it parsed in place; a dotted quad holds no other colon. Any
+    // other text takes the general path below, so every error is the one it reports.
+    let last = end;
+    while (last > start && load<u8>(last - 1) != CharCode.COLON) last--;
+    if (last > start && parseIPv4(start, last - 1, out + SIN_ADDR)) {
+      const quadPort = parseDecimal(last, end, 65535);
+      if (quadPort < 0) {
+        store<u32>(out + SIN_ADDR, 0);
+        return fail(quadPort == -2 ? REASON_PORT_RANGE : REASON_PEER_SYNTAX, quadPort == -2 ? 0 : <u32>(last - start));
+      }
+      store<u16>(out + SIN_FAMILY, AF_INET);
+      store<u16>(out + SIN_PORT, bswap<u16>(<u16>quadPort));
+      return 0;
+    }
+    store<u32>(out + SIN_ADDR, 0); // undo a partial parse
+    const colon = findByte(start, end, CharCode.COLON);
     // No port, or IPv6 without brackets: both ambiguous, so both refused (the detail: how many colons).
     if (colon == end) return fail(REASON_PEER_SYNTAX, 0);
-    if (findByte(colon + 1, end, 0x3a) != end) {
+    if (findByte(colon + 1, end, CharCode.COLON) != end) {
       let colons: u32 = 0;
-      for (let p = start; p < end; p++) if (load<u8>(p) == 0x3a) colons++;
+      for (let p = start; p < end; p++) if (load<u8>(p) == CharCode.COLON) colons++;
       return fail(REASON_PEER_SYNTAX, colons);
     }
     addrEnd = colon;

@@ -1,4 +1,4 @@
-// Builds THE CONFORMANCE LIBRARY (a test stand-in, never shipped) from one C source,
+// Builds THE CONFORMANCE LIBRARY (a test stand-in for Windows' Fwpuclnt.dll) from one C source,
 // test/conformance/peer_target_name_conformance.c, in two builds:
 //   POSIX build    -> build/out/libpeer_target_name_conformance.so      (host C compiler; npm run build)
 //   Winsock build  -> build/out/windows-{x64,x86}/fwpuclnt.dll          (mingw-w64; the Wine test lane)
@@ -8,6 +8,10 @@
 // Windows' Fwpuclnt.dll cannot run. The fwpuclnt.dll build replaces Wine's (which only stubs these
 // functions: a call aborts the process). Neither build is Windows' real Fwpuclnt.dll; neither does
 // IPsec. See the header comment of the .c file. On a real Windows machine the real DLL is used.
+//
+// The package ships this script, the C sources and build/generated/layout.h (package.json "files"),
+// so an installed package builds the library too: `npx peer-target-name conformance build` calls
+// buildConformanceLibrary() and prints the path (the main job and the bench call it as well).
 //
 //   node build/conformance.mjs             build (when out of date) and print the library's path
 //   node build/conformance.mjs --optional  the same, but where no C compiler exists say so loudly
@@ -81,7 +85,8 @@ function upToDate(target, sources) {
 const librarySources = () => [SOURCE, HEADER, PLATFORM_HEADER, LAYOUT_HEADER, fileURLToPath(import.meta.url)];
 
 function ensureLayoutHeader() {
-  if (existsSync(LAYOUT_HEADER) && mtime(LAYOUT_HEADER) >= mtime(LAYOUT_SOURCE)) return;
+  // An installed package ships the generated header but not assembly/ (nor build/layout.mjs).
+  if (existsSync(LAYOUT_HEADER) && (!existsSync(LAYOUT_SOURCE) || mtime(LAYOUT_HEADER) >= mtime(LAYOUT_SOURCE))) return;
   const r = spawnSync(process.execPath, [LAYOUT_SCRIPT], { encoding: 'utf8' });
   if (r.error || r.status !== 0) {
     throw new Error(`node build/layout.mjs failed (needed for build/generated/layout.h):\n${r.stderr ?? r.error}`);

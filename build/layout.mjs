@@ -3,6 +3,11 @@
 // file is typed (u32/i32); the copies drop only the type annotation, so every side compiles the
 // very same expressions. Anything else on a line is an error: a silent skip here would let the
 // sides drift apart.
+//
+// For the TypeScript side it also derives the word index of every 32-bit field of the records
+// exchanged with WebAssembly (input IN_*, status ST_*, result RES_*, problem PB_*, and the security
+// structs' SEC_IN_*/SEC_ST_*): `W_IN_FLAGS = IN_FLAGS >>> 2`, so host code reads `u32[r + W_IN_FLAGS]`
+// and never `u32[r + 1]`; and each record's size in words (`WORDS_INPUT = SIZEOF_INPUT >>> 2`).
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -19,6 +24,11 @@ const header = [
   '#define PEER_TARGET_NAME_LAYOUT_H',
 ];
 let count = 0;
+/** Fields of the exchanged records, by prefix, and their record sizes. */
+const WORD_FIELD = /^(?:IN|ST|RES|PB|SEC_IN|SEC_ST)_[A-Z0-9_]+$/;
+const WORD_RECORD = { SIZEOF_INPUT: 'WORDS_INPUT', SIZEOF_STATUS: 'WORDS_STATUS', SIZEOF_RESULT: 'WORDS_RESULT', SIZEOF_PROBLEM: 'WORDS_PROBLEM' };
+const words = ['', '// Word indices of the 32-bit fields of the records exchanged with WebAssembly (derived).'];
+const values = new Map();
 source.split('\n').forEach((line, i) => {
   const trimmed = line.trim();
   if (trimmed === '' || trimmed.startsWith('//') || trimmed.startsWith('/**') || trimmed.startsWith('*')) {
@@ -28,12 +38,19 @@ source.split('\n').forEach((line, i) => {
   const m = constant.exec(trimmed);
   if (!m) throw new Error(`assembly/layout.ts:${i + 1}: not of the form 'export const NAME: u32|i32 = expression;': ${line}`);
   out.push(`export const ${m[1]} = ${m[2]};${m[3] ?? ''}`);
+  const value = Function(...values.keys(), `return (${m[2]});`)(...values.values());
+  values.set(m[1], value);
+  if (WORD_FIELD.test(m[1]) && value % 4 === 0) words.push(`export const W_${m[1]} = ${value >>> 2};`);
+  if (WORD_RECORD[m[1]]) {
+    if (value % 4 !== 0) throw new Error(`assembly/layout.ts:${i + 1}: ${m[1]} is not a whole number of words`);
+    words.push(`export const ${WORD_RECORD[m[1]]} = ${value >>> 2};`);
+  }
   header.push(`#define PTN_${m[1]} (${m[2].replace(/\b([A-Z][A-Z0-9_]*)\b/g, 'PTN_$1')})`);
   count++;
 });
 
 mkdirSync(`${root}host/generated`, { recursive: true });
-writeFileSync(`${root}host/generated/layout.ts`, out.join('\n'));
+writeFileSync(`${root}host/generated/layout.ts`, [...out, ...words, ''].join('\n'));
 mkdirSync(`${root}build/generated`, { recursive: true });
 writeFileSync(`${root}build/generated/layout.h`, [...header, '#endif', ''].join('\n'));
 console.log(`layout: ${count} constants -> host/generated/layout.ts, build/generated/layout.h`);

@@ -12,4 +12,5 @@ export {
   type TargetNamePolicy, type EnsureManyResult, type CanonicalPeer, type PendingDeletion,
 } from './bridge/registry.js';
 export { hostZoneIndex } from './bridge/zones.js';
+export { compileTargetNameTemplate, TargetNameTemplateError } from './bridge/target-name-template.js';
 export { DgramGuard, type DgramGuardOptions, type DgramGuardStats, type PeerFailure } from './bridge/dgram-guard.js';

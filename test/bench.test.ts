@@ -14,7 +14,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'dist', 'host', 'tools', 'cli.js');
 
 const RATIO_KEYS = [
-  'codec_vs_js_unique', 'codec_vs_js_shared', 'codec_vs_koffi_struct', 'kernel_vs_c',
+  'codec_vs_js_unique', 'codec_vs_js_shared', 'single_vs_js', 'into_vs_js', 'validate_vs_js', 'decode_vs_js',
+  'codec_vs_koffi_struct', 'kernel_vs_c',
   'bridge_object_vs_raw', 'bridge_bytes_vs_raw', 'known_peer_vs_map', 'memory_growth_bytes',
 ];
 
@@ -106,8 +107,9 @@ describe('bench --quick', () => {
   it('has every case, each measured (or skipped with a reason)', () => {
     expect(report.quick).toBe(true);
     const expected = [
-      ...['unique', 'shared'].flatMap((w) => ['batch', 'single', 'ts', 'ts-single', 'koffi', 'c'].map((id) => `codec/${w}/${id}`)),
+      ...['unique', 'shared'].flatMap((w) => ['batch', 'single', 'into', 'ts', 'ts-bulk', 'ts-into', 'ts-single', 'koffi', 'c'].map((id) => `codec/${w}/${id}`)),
       ...['unique', 'shared'].flatMap((w) => ['wasm', 'c'].map((id) => `kernel/${w}/${id}`)),
+      ...['validate', 'decode', 'js-validate', 'js-decode'].map((id) => `read/-/${id}`),
       ...['raw', 'bytes', 'object', 'ensure-new', 'ensure-known', 'map-get', 'ensure-known-rinfo'].map((id) => `bridge/-/${id}`),
     ];
     const found = report.cases.map((c) => `${c.section}/${c.workload ?? '-'}/${c.id}`);

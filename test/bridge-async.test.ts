@@ -105,7 +105,7 @@ describe('close()', () => {
     const sync: [string, () => unknown][] = [
       ['setPeerTargetName (object)', () => bridge.setPeerTargetName(fd, input(3))],
       ['setPeerTargetName (bytes)', () => bridge.setPeerTargetName(fd, record)],
-      ['setEncodedRecord', () => bridge.setEncodedRecord(fd, record, '10.20.0.1:4')],
+      ['setEncodedRecord', () => bridge.setEncodedRecord(fd, record)],
       ['deletePeerTargetName', () => bridge.deletePeerTargetName(fd, { address: '10.20.0.1', port: 2 })],
       ['setSocketSecurity', () => bridge.setSocketSecurity(fd)],
       ['querySocketSecurity', () => bridge.querySocketSecurity(fd)],

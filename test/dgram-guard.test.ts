@@ -8,6 +8,7 @@ import { encodePeerTargetName } from '../host/index.js';
 import { PeerRegistryClearError } from '../host/bridge/registry.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
+import { next } from './support/events.js';
 
 let native: Conformance;
 let bridge: Bridge;
@@ -17,6 +18,9 @@ beforeAll(() => {
 });
 afterAll(() => bridge.close());
 beforeEach(() => native.reset());
+
+/** A peer as Node's dgram hands it over (its `size` too), typed as such. */
+const remoteInfo = (r: dgram.RemoteInfo) => r;
 
 function storageOf(address: string, port: number): Uint8Array {
   const storage = new Uint8Array(128);
@@ -76,19 +80,21 @@ describe('DgramGuard', () => {
       guard.send('a', rinfo(clients[0]));
       expect(guard.registry.size).toBe(1); // registered within send()
       expect(sentAt.map((s) => s.port)).toEqual([clients[0].address().port]);
+      const batch = next(guard, 'registered', 2);
       guard.send('b', rinfo(clients[1]));
       guard.send('c', rinfo(clients[2]));
       guard.send('a again', rinfo(clients[0])); // known: at once
       expect(guard.registry.size).toBe(1);
       expect(guard.stats.pending).toBe(2);
       expect(sentAt).toHaveLength(2);
-      await new Promise((r) => setTimeout(r, 5)); // the turn's flush: its setImmediate is made a tick after 'a' left
+      await batch; // the turn's flush (its setImmediate is made a tick after 'a' left)
       expect(guard.registry.size).toBe(3);
       expect(guard.stats).toMatchObject({ registered: 3, sent: 4, pending: 0, batches: 2 });
       // Full now: a new peer's registration would evict, so it waits for a batch even when alone.
+      const alone = next(guard, 'registered');
       guard.send('d', rinfo(clients[3]));
       expect(guard.stats.pending).toBe(1);
-      await new Promise((r) => setTimeout(r, 20));
+      await alone;
       expect(guard.stats).toMatchObject({ registered: 4, evicted: 1, sent: 5, pending: 0 });
       for (const c of clients) {
         const port = c.address().port;
@@ -122,15 +128,22 @@ describe('DgramGuard', () => {
   });
 
   it('a peer whose registration fails gets no reply; the others are served', async () => {
-    const { server, guard } = await echoServer({ targetName: (p) => (p.port % 2 ? '' : `host/${p.port}`) });
+    const { server, guard, sentAt } = await echoServer({ targetName: (p) => (p.port % 2 ? '' : `host/${p.port}`) });
     const failures: PeerFailure[] = [];
     guard.on('peer-error', (f: PeerFailure) => failures.push(f));
     const clients = await Promise.all(Array.from({ length: 6 }, () => boundUdp('udp4')));
     try {
       const port = server.address().port;
-      const replies = await Promise.all(clients.map((c) => ask(c, port, 'ping', 500)));
-      clients.forEach((c, i) => expect(replies[i]).toBe(c.address().port % 2 ? undefined : 'ping'));
       const odd = clients.filter((c) => c.address().port % 2).length;
+      // Waited for: a reply from each even port, and the refusal of each odd one (its datagram is
+      // refused, never sent: no reply can follow).
+      const refused = next<PeerFailure>(guard, 'peer-error', odd);
+      const replies = await Promise.all(clients.map((c) => (c.address().port % 2 ? undefined : ask(c, port, 'ping'))));
+      for (const c of clients) if (c.address().port % 2) c.send('ping', port, '127.0.0.1');
+      const refusedPorts = (await refused).map((f) => f.peer.port).sort((a, b) => a - b);
+      expect(refusedPorts).toEqual(clients.map((c) => c.address().port).filter((p) => p % 2).sort((a, b) => a - b));
+      clients.forEach((c, i) => expect(replies[i]).toBe(c.address().port % 2 ? undefined : 'ping'));
+      expect(sentAt.filter((s) => s.port % 2)).toEqual([]); // nothing was handed to the socket for them
       expect(failures).toHaveLength(odd);
       expect(failures.every((f) => (f.error as { code?: string }).code === 'WSAEINVAL')).toBe(true);
       expect(guard.stats.refused).toBe(odd);
@@ -174,21 +187,22 @@ describe('DgramGuard under abuse (issue 12)', () => {
     const { server, guard, sent, failures, fd } = await recordedGuard('udp6');
     const errors: (Error | null)[] = [];
     try {
-      guard.send('first', { address: '::1', port: 1111, family: 'IPv6', size: 5 }); // the turn's first: registered at once
-      guard.send('a', { address: '::1', port: 2222, family: 'IPv6', size: 1 }, (e) => errors.push(e));
-      guard.send('b', { address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 }, (e) => errors.push(e));
+      guard.send('first', remoteInfo({ address: '::1', port: 1111, family: 'IPv6', size: 5 })); // the turn's first: registered at once
+      guard.send('a', remoteInfo({ address: '::1', port: 2222, family: 'IPv6', size: 1 }), (e) => errors.push(e));
+      guard.send('b', remoteInfo({ address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 }), (e) => errors.push(e));
       expect(guard.stats.pending).toBe(2);
       native.failNext(1, 10055); // the batch's one native call for ::1 port 2222
-      await new Promise((r) => setTimeout(r, 20));
+      await next(guard, 'peer-error', 2); // one per spelling, after both callbacks
       expect(sent.map((s) => s.port)).toEqual([1111]);
       expect(errors.map((e) => (e as { code?: string } | null)?.code)).toEqual(['WSAENOBUFS', 'WSAENOBUFS']);
       expect(failures.map((f) => [f.peer.address, f.datagrams])).toEqual([['::1', 1], ['0:0:0:0:0:0:0:1', 1]]);
       expect(native.lookup(fd, storageOf('::1', 2222))).toBeUndefined();
       expect(guard.stats).toMatchObject({ sent: 1, refused: 2, registered: 1, reused: 0 });
       // Both spellings again, the native side willing: one registration, both answered.
-      guard.send('c', { address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 });
-      guard.send('d', { address: '::1', port: 2222, family: 'IPv6', size: 1 });
-      await new Promise((r) => setTimeout(r, 20));
+      const both = next(guard, 'registered', 2);
+      guard.send('c', remoteInfo({ address: '0:0:0:0:0:0:0:1', port: 2222, family: 'IPv6', size: 1 }));
+      guard.send('d', remoteInfo({ address: '::1', port: 2222, family: 'IPv6', size: 1 }));
+      await both;
       expect(sent.map((s) => s.port)).toEqual([1111, 2222, 2222]);
       expect(native.peerCount(fd)).toBe(2);
     } finally {
@@ -207,9 +221,10 @@ describe('DgramGuard under abuse (issue 12)', () => {
       expect(sent).toEqual([{ port: 3000, address: '127.0.0.1' }]);
       expect(native.lookup(fd, storageOf('127.0.0.1', 3000))).toBeDefined();
       expect(native.peerCount(fd)).toBe(1);
+      const registered = next(guard, 'registered');
       guard.send('y', shifty); // port 3001 now: a peer of its own
       expect(reads).toBe(2);
-      await new Promise((r) => setTimeout(r, 20));
+      await registered;
       expect(sent).toEqual([{ port: 3000, address: '127.0.0.1' }, { port: 3001, address: '127.0.0.1' }]);
       expect(native.lookup(fd, storageOf('127.0.0.1', 3001))).toBeDefined();
     } finally {
@@ -221,9 +236,10 @@ describe('DgramGuard under abuse (issue 12)', () => {
   it('close() deletes every registration it can and reports the ones it could not', async () => {
     const { server, guard, fd } = await recordedGuard('udp4');
     try {
+      const registered = next(guard, 'registered', 2); // 'x' within send(), 'y' in the turn's batch
       guard.send('x', { address: '127.0.0.1', port: 4001 });
       guard.send('y', { address: '127.0.0.1', port: 4002 });
-      await new Promise((r) => setTimeout(r, 20));
+      await registered;
       expect(native.peerCount(fd)).toBe(2);
       native.failNext(1, 10055);
       expect(() => guard.close()).toThrow(PeerRegistryClearError);

@@ -13,6 +13,7 @@ import { encodePeerTargetName } from '../host/index.js';
 import type { PeerObject } from '../host/codec/types.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
+import { guardIdle } from './support/events.js';
 
 let native: Conformance;
 let bridge: Bridge;
@@ -142,8 +143,9 @@ describe('DgramGuard: the invariant, by property against the native table', () =
             agree(step);
           }
           native.failNext(0, 0);
-          // Let every batch run (a full registry waits for nothing here: the send queue is empty).
-          for (let i = 0; i < 10 && guard.stats.pending > 0; i++) await new Promise((r) => setTimeout(r, 2));
+          // Every batch run, waited for (each batch ends with its peers' 'registered' or
+          // 'peer-error'; a full registry waits for nothing here: the send queue is empty).
+          await guardIdle(guard);
           agree(actions.length);
         } finally {
           try {

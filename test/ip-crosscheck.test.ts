@@ -1,5 +1,5 @@
 // The WASM IP parser against Node: an address is accepted exactly when net.isIPv4/net.isIPv6 accept
-// it, except for the two documented differences (SPEC §2: a zone must be numeric, and it must fit
+// it, except for the two documented differences (docs/reference.md §2: a zone must be numeric, and it must fit
 // sin6_scope_id's 32 bits). Accepted addresses must produce the bytes Node's own URL parser gives.
 import net from 'node:net';
 
@@ -19,7 +19,7 @@ type Verdict =
   | { accept: true; family: 'ipv4' | 'ipv6'; bytes: number[]; scopeId: number }
   | { accept: false; because: 'node rejects' | 'named zone' | 'zone too large' };
 
-/** What the codec must do with address text s, decided from Node and SPEC §2 alone. */
+/** What the codec must do with address text s, decided from Node and docs/reference.md §2 alone. */
 function verdict(s: string): Verdict {
   if (net.isIPv4(s)) return { accept: true, family: 'ipv4', bytes: referenceIPv4Bytes(s), scopeId: 0 };
   if (!net.isIPv6(s)) return { accept: false, because: 'node rejects' };

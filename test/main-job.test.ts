@@ -19,12 +19,13 @@ import { Worker } from 'node:worker_threads';
 import koffi from 'koffi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  formatBench, runBench, runMainJob, openBackend, type Backend, type EchoServer, type MainJobSummary,
+  formatServeBench, runServeBench, runMainJob, openBackend, type Backend, type EchoServer, type MainJobSummary,
 } from '../host/tools/main-job.js';
 import { DgramGuard, socketHandle, openBridge, type PeerFailure } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
+import { guardIdle } from './support/events.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/host/tools/cli.js');
@@ -33,7 +34,7 @@ const CLI = join(ROOT, 'dist/host/tools/cli.js');
 
 let native: Conformance;
 let backend: Backend;
-let lookupRaw: (s: number, sa: Uint8Array, name: null, cap: number, seq: BigUint64Array, time: BigUint64Array) => number;
+let lookupRaw: (s: number | bigint, sa: Uint8Array, name: null, cap: number, seq: BigUint64Array, time: BigUint64Array) => number;
 let logEnable: (cap: number) => number;
 let logRead: (out: Uint8Array | null, from: number, cap: number) => number;
 let logDropped: () => number | bigint;
@@ -93,7 +94,7 @@ const seqBox = new BigUint64Array(1);
 const timeBox = new BigUint64Array(1);
 const scratch = new Uint8Array(128);
 /** The library's entry for the peer on socket s right now, or undefined. */
-function registrationOf(s: number, address: string, port: number): { seq: number; timeNs: bigint } | undefined {
+function registrationOf(s: number | bigint, address: string, port: number): { seq: number; timeNs: bigint } | undefined {
   if (lookupRaw(s, storageOf(address, port, scratch), null, 0, seqBox, timeBox) < 0) return undefined;
   return { seq: Number(seqBox[0]), timeNs: timeBox[0] };
 }
@@ -329,9 +330,11 @@ describe('the main job on real sockets', () => {
           if (pending > maxPendingSeen) maxPendingSeen = pending;
         }
       };
+      // Waited for, not slept: every held datagram's batch ran (each batch ends with its peers'
+      // events), then the receiver has counted every datagram the guard handed over.
       const settle = async () => {
-        while (guard.stats.pending > 0) await new Promise((r) => setTimeout(r, 5));
-        await new Promise((r) => setTimeout(r, 150)); // the receiver reads what is in flight
+        await guardIdle(guard);
+        await sink.until(guard.stats.sent, 10_000);
       };
 
       // Warm-up: 10,000 other peers (127.2.y.z, ids from 50,000), a tick at a time, so that the
@@ -357,9 +360,7 @@ describe('the main job on real sockets', () => {
         await new Promise((r) => setTimeout(r, 100));
         // On a busy machine the receiving thread may lag: let it catch up (the kernel would drop
         // what overflows its buffer, and that loss is not the guard's).
-        for (let wait = 0; wait < 200 && sink.received(0, BURST) < guard.stats.sent - statsBefore.sent; wait++) {
-          await new Promise((r) => setTimeout(r, 5));
-        }
+        await sink.until(guard.stats.sent, 1000);
       }
       const burstMs = Number(process.hrtime.bigint() - started) / 1e6;
       await settle();
@@ -493,7 +494,7 @@ describe('the main job on real sockets', () => {
 
   it('serve --bench reports the on/off throughput ratio and the added first-contact latency, each with its target and met/missed', async () => {
     // Short rounds: this checks what is reported, never whether the targets are met.
-    const b = await runBench({ backend, peers: 32, rounds: 1, roundMs: 100, newPeers: 20, latencyRounds: 1 });
+    const b = await runServeBench({ backend, peers: 32, rounds: 1, roundMs: 100, newPeers: 20, latencyRounds: 1 });
     for (const n of [b.throughput.medianOn, b.throughput.medianOff, b.throughput.ratio, b.throughput.capacityRatio, b.throughput.costPercent, b.firstContact.addedMedianUs]) {
       expect(typeof n).toBe('number');
       expect(Number.isFinite(n)).toBe(true);
@@ -507,7 +508,7 @@ describe('the main job on real sockets', () => {
     expect(b.firstContact.on?.count).toBe(20);
     expect(b.firstContact.off?.count).toBe(20);
     expect(b.rounds.filter((r) => r.kind === 'first-contact').map((r) => r.registration)).toEqual([true, false]);
-    const text = formatBench(b);
+    const text = formatServeBench(b);
     expect(text).toMatch(/ratio on\/off +\d+\.\d{3}/);
     expect(text).toMatch(/target +registering costs under 10% of throughput when peers repeat: (MET|MISSED)/);
     expect(text).toMatch(/target +first-contact latency adds under 50 µs at the median: (MET|MISSED)/);
@@ -517,7 +518,7 @@ describe('the main job on real sockets', () => {
       cwd: ROOT, encoding: 'utf8', env: { ...process.env, PEER_TARGET_NAME_LIBRARY: native.path }, timeout: 30_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    const json = JSON.parse(r.stdout) as Awaited<ReturnType<typeof runBench>>;
+    const json = JSON.parse(r.stdout) as Awaited<ReturnType<typeof runServeBench>>;
     expect(typeof json.throughput.ratio).toBe('number');
     expect(typeof json.throughput.met).toBe('boolean');
     expect(typeof json.firstContact.addedMedianUs).toBe('number');
@@ -583,7 +584,7 @@ describe('the main job on real sockets', () => {
       symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
       mkdirSync(join(dir, 'bin'));
       symlinkSync(process.execPath, join(dir, 'bin/node'));
-      const env = { ...process.env, PATH: join(dir, 'bin') };
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: join(dir, 'bin') };
       delete env.CC;
       delete env.PEER_TARGET_NAME_LIBRARY;
       const build = spawnSync(process.execPath, ['build/conformance.mjs', '--optional'], { cwd: dir, encoding: 'utf8', env });
@@ -660,22 +661,46 @@ function memory(gc: () => void): { heapUsed: number; rss: number } {
   return { heapUsed: m.heapUsed, rss: m.rss };
 }
 
-/** A UDP receiver on 0.0.0.0 on a worker thread: counts the datagrams per index (their first u32). */
-async function startSink(size: number): Promise<{ port: number; counts(): Int32Array; received(from: number, to: number): number; close(): Promise<void> }> {
-  const counts = new Int32Array(new SharedArrayBuffer(4 * size));
+/**
+ * A UDP receiver on 0.0.0.0 on a worker thread: counts the datagrams per index (their first u32),
+ * and all of them in one more counter that until() waits on (Atomics.waitAsync: no polling).
+ */
+async function startSink(size: number): Promise<{
+  port: number; counts(): Int32Array; received(from: number, to: number): number;
+  /** Resolves once `total` datagrams have arrived in all, or after `ms` (the caller's checks then say what is missing). */
+  until(total: number, ms: number): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (size + 1)));
+  const counts = shared.subarray(0, size);
   const worker = new Worker(`
-    const { parentPort, workerData: counts } = require('node:worker_threads');
+    const { parentPort, workerData: shared } = require('node:worker_threads');
     const dgram = require('node:dgram');
+    const total = shared.length - 1;
     const sink = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20 });
-    sink.on('message', (m) => { const id = m.readUInt32LE(0); if (id < counts.length) Atomics.add(counts, id, 1); });
+    sink.on('message', (m) => {
+      const id = m.readUInt32LE(0);
+      if (id < total) Atomics.add(shared, id, 1);
+      Atomics.add(shared, total, 1);
+      Atomics.notify(shared, total);
+    });
     sink.bind(0, '0.0.0.0', () => parentPort.postMessage(sink.address().port));
     parentPort.on('message', () => sink.close(() => parentPort.postMessage('closed')));
-  `, { eval: true, workerData: counts });
+  `, { eval: true, workerData: shared });
   const [port] = (await once(worker, 'message')) as [number];
   return {
     port,
     counts: () => counts,
     received: (from, to) => counts.subarray(from, to).reduce((a, b) => a + b, 0),
+    async until(total, ms) {
+      const deadline = performance.now() + ms;
+      for (let seen = Atomics.load(shared, size); seen < total; seen = Atomics.load(shared, size)) {
+        const left = deadline - performance.now();
+        if (left <= 0) return;
+        const wait = Atomics.waitAsync(shared, size, seen, left);
+        if (wait.async) await wait.value;
+      }
+    },
     async close() {
       worker.postMessage('close');
       await once(worker, 'message');

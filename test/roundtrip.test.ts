@@ -166,7 +166,7 @@ function caseFor(o: { socketType?: SocketType; lengthUnit?: LengthUnit; maxTarge
 
 const caseArb = optionsArb.chain(caseFor);
 
-/** SPEC §2's policy, written out again: auto = units for default/ipsec, bytes for ipsec2. */
+/** docs/reference.md §2's policy, written out again: auto = units for default/ipsec, bytes for ipsec2. */
 const expectedUnit = (policy: LengthUnit | undefined, protocol: number): 'units' | 'bytes' =>
   policy === 'units' || policy === 'bytes' ? policy : protocol === 2 ? 'bytes' : 'units';
 

@@ -1,6 +1,6 @@
-// The rules of SPEC §2–3, one table per rule: each case names the exact Winsock code, errno, field
+// The rules of docs/reference.md §2–3, one table per rule: each case names the exact Winsock code, errno, field
 // and a fragment of the message. Encode-side cases go through encodePeerTargetName; decode-side
-// cases corrupt buffers built byte by byte from SPEC §1 (test/support/spec-reference.ts) and go
+// cases corrupt buffers built byte by byte from docs/reference.md §1 (test/support/spec-reference.ts) and go
 // through decodePeerTargetName and validatePeerTargetName, which must agree.
 import { describe, expect, it } from 'vitest';
 
@@ -55,7 +55,7 @@ function accepts(cases: AcceptCase[]) {
 const peerBytes = (b: Uint8Array) => [...b.subarray(OFFSET_PEER, OFFSET_PEER + SIZE_STORAGE)];
 const allZero = (xs: ArrayLike<number>) => Array.from(xs).every((x) => x === 0);
 
-describe('the encoder lays out SPEC §1 exactly', () => {
+describe('the encoder lays out docs/reference.md §1 exactly', () => {
   it('IPv4: family 2 LE, port BE, address, zero sin_zero and slack, units, NUL-terminated name', () => {
     const bytes = encodePeerTargetName({ protocol: 'ipsec', peer: '192.0.2.10:4500', targetName: 'ab' });
     expect([...bytes]).toEqual([...buildRecord({ protocol: 1, family: AF_INET, port: 4500, address: [192, 0, 2, 10], name: 'ab' })]);
@@ -517,9 +517,9 @@ describe('validatePeerTargetName returns ALL problems, first byte first', () => 
   });
 });
 
-// ---- SPEC §2: the length-unit policy and the total length ------------------------------------
+// ---- docs/reference.md §2: the length-unit policy and the total length ------------------------------------
 
-describe('length-unit policy (SPEC §2)', () => {
+describe('length-unit policy (docs/reference.md §2)', () => {
   const name = 'host/é😀'; // 8 UTF-16 units: the astral character counts twice
   const n = 8;
   const cases = [

@@ -81,11 +81,14 @@ async function portIsFree(type: 'udp4' | 'udp6', port: number): Promise<boolean>
   }
 }
 
-/** A few turns of the event loop and a few ms: time for a late (second) close to happen. */
+/**
+ * Whatever was deferred has run: ticks, microtasks and a few full turns of the event loop (each
+ * setImmediate comes after a turn's close-callbacks phase). A late (second) close of a descriptor
+ * would be among them: libuv closes a handle's descriptor within uv_close itself, and the package's
+ * own closes are synchronous, so there is no timer to wait for, only the loop.
+ */
 async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  await new Promise((r) => setTimeout(r, 30));
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
 
 /** Puts /dev/null at descriptor `fd` (which must be free): a new file that reuses the number. */
@@ -245,7 +248,7 @@ describe('createSecureSocket', () => {
     try {
       expect(socket).toBeInstanceOf(dgram.Socket);
       expect(socket.address()).toEqual({ address: LOOPBACK[type], family: type === 'udp4' ? 'IPv4' : 'IPv6', port });
-      const fd = socketHandle(socket);
+      const fd = Number(socketHandle(socket)); // a descriptor here (a number: not a Windows SOCKET)
       expect(inet(libc().sockName(fd))).toEqual({ address: LOOPBACK[type], port });
       expect(bridge.querySocketSecurity(fd).protocol).toBe('ipsec');
       // An ordinary Node socket from now on: an echo round trip with a plain client.

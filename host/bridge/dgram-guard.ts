@@ -79,6 +79,7 @@ export class DgramGuard extends EventEmitter {
   private closed = false;
   private counts = { sent: 0, dropped: 0, refused: 0, batches: 0 };
 
+  /** @throws TargetNameTemplateError for a template with an unknown or unbalanced placeholder (as PeerRegistry). */
   constructor(socket: dgram.Socket, options: DgramGuardOptions) {
     super();
     const { bridge, handle, maxPending = 4096, ...registryOptions } = options;

@@ -5,7 +5,8 @@ import { loadKoffi } from './koffi.js';
 import { sharedCodec, type Codec } from '../codec/codec.js';
 import { resolveOptions, type ResolvedOptions } from '../codec/options.js';
 import { PeerTargetNameError } from '../codec/errors.js';
-import { asBytes, decodedPeer, problemsOf } from '../codec/decode.js';
+import { asBytes, problemsOf } from '../codec/decode.js';
+import { peerText, sockaddrText } from '../codec/peer-text.js';
 import { withHostZones } from './zones.js';
 import { isArrayBuffer, isSharedArrayBuffer } from '../codec/views.js';
 import { bindNativeOnce, type NativeFunctions, type NativeLibraries } from './native.js';
@@ -52,9 +53,9 @@ function librariesFor(options: BridgeOptions): NativeLibraries & { backend: 'win
   if (process.platform === 'win32') return { backend: 'windows', secureSockets: 'fwpuclnt.dll', winsock: 'ws2_32.dll' };
   throw new BridgeUnavailableError(
     `WSASetSocketPeerTargetName exists only on Windows (Fwpuclnt.dll), and this is ${process.platform} (${process.arch}). ` +
-    'To run the same path here, build the Linux conformance library (node build/conformance.mjs) and pass ' +
-    "openBridge({ library: 'build/out/libpeer_target_name_conformance.so' }) or set PEER_TARGET_NAME_LIBRARY. " +
-    'The codec (encode/decode/validate) works without any of this.');
+    'To run the same path here, build the Linux conformance library (a stand-in for Fwpuclnt.dll; needs a C compiler): ' +
+    "`npx peer-target-name conformance build` prints its path; then pass openBridge({ library: '<that path>' }) " +
+    'or set PEER_TARGET_NAME_LIBRARY=<that path>. The codec (encode/decode/validate) works without any of this.');
 }
 
 function koffiOrUnavailable(): unknown {
@@ -66,26 +67,13 @@ function koffiOrUnavailable(): unknown {
 }
 
 /**
- * Text for a peer in error messages. For an object, read here: only for a peer this package made
- * (the registry's); a caller's input is named from the codec's snapshot (Codec.snapshotPeerText).
+ * The peer of an encoded query template, for an error message (the caller's template is not read
+ * again), spelled as every WinsockError.peer is (peerText).
  */
-function peerText(peer: PeerInput | null | undefined): string | undefined {
-  if (peer === undefined || peer === null) return undefined;
-  if (typeof peer === 'string') return peer;
-  try {
-    const { address, port } = peer;
-    if (typeof address !== 'string') return undefined;
-    return address.includes(':') ? `[${address}]:${String(port)}` : `${address}:${String(port)}`;
-  } catch {
-    return undefined; // an error message never fails for the want of a peer's name
-  }
-}
-
-/** The peer of an encoded query template, for an error message (the caller's template is not read again). */
 function templatePeerText(query: Uint8Array): string | undefined {
   try {
     const peer = decodeSocketSecurityQueryTemplate(query, { socketType: 'stream' }).peer;
-    return peer ? (peer.family === 'ipv6' ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`) : undefined;
+    return peer ? peerText(peer.address, peer.port, peer.scopeId) : undefined;
   } catch {
     return undefined;
   }
@@ -174,23 +162,23 @@ export class Bridge {
     const input = !(target instanceof Uint8Array) && isInput(target);
     const bytes = input ? this.codec.encodeInPlace(target, withHostZones(resolved)) : this.checkedBytes(target, resolved, call);
     const rc = this.native.setPeerTargetName(handle, bytes, bytes.byteLength, null, null);
-    // The peer's text only for the error (making it on every call would cost more than the check).
-    if (rc !== 0) this.fail(call, handle, input ? this.codec.snapshotPeerText() : this.peerOf(bytes, resolved));
+    // The peer's text only for the error, from the very bytes passed (sockaddrText: every path spells it alike).
+    if (rc !== 0) this.fail(call, handle, sockaddrText(bytes, L.OFFSET_PEER));
   }
 
   /**
    * @internal For a record this package's codec encoded moments ago (PeerRegistry: a batch's bytes,
    * or a single record still in the codec's memory): checked for liveness and length, not decoded
-   * again. `peer` names the peer in a WinsockError (text as is, or the caller's peer object).
+   * again. A WinsockError names the peer from the record's own PeerAddress.
    */
-  setEncodedRecord(socket: SocketHandle, record: Uint8Array, peer: PeerInput): void {
+  setEncodedRecord(socket: SocketHandle, record: Uint8Array): void {
     const call = 'WSASetSocketPeerTargetName';
     const handle = checkSocket(socket, call);
     if (record.byteLength < L.SIZEOF_PEER_TARGET_NAME) {
       throw new PeerTargetNameError('WSAEFAULT', 'bytes', `a ${record.byteLength}-byte view cannot be a record (detached?)`, { value: record });
     }
     const rc = this.native.setPeerTargetName(handle, record, record.byteLength, null, null);
-    if (rc !== 0) this.fail(call, handle, peerText(peer));
+    if (rc !== 0) this.fail(call, handle, sockaddrText(record, L.OFFSET_PEER));
   }
 
   /**
@@ -207,13 +195,10 @@ export class Bridge {
     const bytes = input
       ? this.codec.encode(target, resolved)
       : this.checkedBytes(target, resolved, call).slice();
-    // The peer as it was read, before the await: the caller's object is not read again.
-    const peer = input ? this.codec.snapshotPeerText() : undefined;
     this.lease ??= openAsyncLease(this.libraries, this.asyncThreads);
     const errno = await this.lease.call('setPeerTargetName', handle, bytes);
-    if (errno !== 0) {
-      throw new WinsockError(errno, { call, socket: handle, peer: input ? peer : this.peerOf(bytes, resolved) });
-    }
+    // The peer from this call's own copy of the bytes: the caller's object is not read again.
+    if (errno !== 0) throw new WinsockError(errno, { call, socket: handle, peer: sockaddrText(bytes, L.OFFSET_PEER) });
   }
 
   /** WSADeleteSocketPeerTargetName: forgets the name for a peer (its sockaddr is built by the codec). */
@@ -225,7 +210,7 @@ export class Bridge {
     // Pass exactly the sockaddr's own size, as Windows' callers do.
     const size = storage[0] === L.AF_INET ? L.SIZEOF_SOCKADDR_IN : L.SIZEOF_SOCKADDR_IN6;
     const rc = this.native.deletePeerTargetName(handle, storage.subarray(0, size), size, null, null);
-    if (rc !== 0) this.fail(call, handle, this.codec.snapshotPeerText());
+    if (rc !== 0) this.fail(call, handle, sockaddrText(storage));
   }
 
   /**
@@ -275,12 +260,6 @@ export class Bridge {
     }
     if (rc !== 0) this.fail(call, handle, query ? templatePeerText(query) : undefined);
     return decodeSocketSecurityQueryInfo(info.subarray(0, Math.min(infoLength[0], info.byteLength)));
-  }
-
-  /** Decoded peer text of checked bytes, for error messages. */
-  private peerOf(bytes: Uint8Array, options: ResolvedOptions): string | undefined {
-    const peer = decodedPeer(this.codec.decode(bytes, options));
-    return peer ? peerText(peer) : undefined;
   }
 
   /**

@@ -9,6 +9,8 @@ import { PeerTargetNameError } from '../codec/errors.js';
 import { resolveOptions, type ResolvedOptions } from '../codec/options.js';
 import { withHostZones } from './zones.js';
 import { formatIPv4, formatIPv6 } from '../codec/address.js';
+import { compileTargetNameTemplate } from './target-name-template.js';
+import { peerText } from '../codec/peer-text.js';
 import type { Bridge } from './native-bridge.js';
 import type { SocketHandle } from './winsock.js';
 import type { CodecOptions, PeerInput, PeerObject, PeerTargetNameInput, ProtocolInput } from '../codec/types.js';
@@ -47,7 +49,8 @@ export interface PendingDeletion {
 
 /**
  * A fixed name ('host/server.example.com'), a template with {address}, {port}, {family} and
- * {scopeId} ('host/{address}'), or a function of the peer.
+ * {scopeId} ('host/{address}'), or a function of the peer. A template with an unknown or
+ * unbalanced placeholder is refused when the registry is made (TargetNameTemplateError).
  */
 export type TargetNamePolicy = string | ((peer: RegistryPeer) => string);
 
@@ -121,7 +124,7 @@ export class PeerRegistryClearError extends AggregateError {
 
   constructor(failures: { peer: CanonicalPeer; error: Error }[], attempted: number) {
     super(failures.map((f) => f.error),
-      `clear(): ${failures.length} of ${attempted} native deletions failed (${failures.slice(0, 3).map((f) => peerText(f.peer)).join(', ')}` +
+      `clear(): ${failures.length} of ${attempted} native deletions failed (${failures.slice(0, 3).map((f) => peerText(f.peer.address, f.peer.port, f.peer.scopeId)).join(', ')}` +
       `${failures.length > 3 ? ', …' : ''}); those peers are kept, and the next clear() tries them again`);
     this.name = 'PeerRegistryClearError';
     this.failures = failures;
@@ -132,29 +135,11 @@ const NONE = -1;
 /** An ensureMany() input whose reading threw (its failure is recorded already). */
 const UNREAD: unique symbol = Symbol('unread');
 
-function peerText(peer: CanonicalPeer): string {
-  if (peer.family === 'IPv4') return `${peer.address}:${peer.port}`;
-  return `[${peer.address}${peer.scopeId ? '%' + peer.scopeId : ''}]:${peer.port}`;
-}
-
 function compilePolicy(policy: TargetNamePolicy): (peer: RegistryPeer) => string {
   if (typeof policy === 'function') return policy;
   if (typeof policy !== 'string') throw new TypeError('targetName must be a string, a template or a function');
-  if (!policy.includes('{')) return () => policy;
-  const parts = policy.split(/(\{(?:address|port|family|scopeId)\})/);
-  return (peer) => {
-    let name = '';
-    for (const part of parts) {
-      switch (part) {
-        case '{address}': name += peer.address; break;
-        case '{port}': name += peer.port; break;
-        case '{family}': name += peer.family; break;
-        case '{scopeId}': name += peer.scopeId; break;
-        default: name += part;
-      }
-    }
-    return name;
-  };
+  // The one template compiler (the CLI's serve checks --target-name with it too).
+  return compileTargetNameTemplate(policy);
 }
 
 /**
@@ -393,6 +378,7 @@ export class PeerRegistry {
   /** A registration, deletion or batch is under way (a target-name function may not re-enter). */
   private busy = false;
 
+  /** @throws TargetNameTemplateError for a template with an unknown or unbalanced placeholder. */
   constructor(options: PeerRegistryOptions) {
     const { bridge, socket, targetName, protocol = 'ipsec', maxPeers = 65536, maxPendingDeletions = 16, ...codecOptions } = options;
     if (!Number.isInteger(maxPeers) || maxPeers < 1) throw new RangeError(`maxPeers must be a whole number of at least 1, got ${maxPeers}`);
@@ -650,7 +636,7 @@ export class PeerRegistry {
           try {
             this.makeRoom();
             const offset = batch!.offsets[g.input];
-            this.bridge.setEncodedRecord(this.socket, batch!.bytes.subarray(offset, offset + batch!.lengths[g.input]), g.snap);
+            this.bridge.setEncodedRecord(this.socket, batch!.bytes.subarray(offset, offset + batch!.lengths[g.input]));
           } catch (e) {
             error = e as Error;
           }
@@ -862,7 +848,7 @@ export class PeerRegistry {
     // makeRoom() may retry deletions, which are codec calls: not with the record in the codec's memory.
     if (this.byAddress.size >= this.maxPeers && this.pending.size >= this.maxPendingDeletions) return undefined;
     try {
-      this.bridge.setEncodedRecord(this.socket, record, peer);
+      this.bridge.setEncodedRecord(this.socket, record);
     } catch (error) {
       this.counts.failed++;
       throw error;

@@ -5,7 +5,7 @@ import * as L from '../generated/layout.js';
 
 export type SocketHandle = number | bigint;
 
-/** What each documented error means for these calls (SPEC §3, the seed's reference page). */
+/** What each documented error means for these calls (docs/reference.md §3, the seed's reference page). */
 const MEANINGS: Record<WinsockErrorName, string> = {
   WSAEFAULT: 'no buffer, or a bad pointer, was passed',
   WSAEINVAL: 'an invalid parameter: the socket is not SOCK_STREAM/SOCK_DGRAM, or for a connectionless socket the peer address or port is zero, or the target name is refused',
@@ -50,9 +50,6 @@ export class WinsockError extends Error {
     if (details.peer !== undefined) this.peer = details.peer;
   }
 }
-
-/** SOCKET_ERROR as the native functions return it. */
-export const SOCKET_ERROR = L.SOCKET_ERROR;
 
 /**
  * A handle koffi can pass as a pointer-sized SOCKET, or a WSAENOTSOCK error before any call: for

@@ -11,6 +11,7 @@ import type { CodecOptions, DecodedPeerTargetName, PeerTargetNameInput } from '.
 export type * from './types.js';
 export { PeerTargetNameError, WINSOCK_ERRORS, type WinsockErrorName } from './errors.js';
 export { CodecFaultError } from './codec.js';
+export { ready, CodecNotReadyError } from './loader.js';
 export { PeerTargetNameBatch, type BatchFailure } from './batch.js';
 export type { FieldRow, FieldKind } from './fields.js';
 export type { InspectedPeerTargetName } from './decode.js';
@@ -74,7 +75,11 @@ function objectText(value: unknown): string {
  */
 export function decodePeerTargetName(bytes: Uint8Array | ArrayBuffer | ArrayBufferView, options?: CodecOptions): DecodedPeerTargetName {
   const resolved = resolveOptions(options);
-  const raw = sharedCodec().decode(asBytes(bytes), resolved);
+  const view = asBytes(bytes);
+  const codec = sharedCodec();
+  const valid = codec.decodeValid(view, resolved); // check(), then the fields: no problem list
+  if (valid !== undefined) return valid;
+  const raw = codec.decode(view, resolved);
   if (raw.problems.length > 0) throw problemsOf(raw, resolved)[0];
   return decodedObject(raw);
 }
@@ -88,7 +93,10 @@ export function validatePeerTargetName(bytes: Uint8Array | ArrayBuffer | ArrayBu
   let errors: PeerTargetNameError[];
   try {
     const resolved = resolveOptions(options);
-    errors = problemsOf(sharedCodec().decode(asBytes(bytes), resolved), resolved);
+    const view = asBytes(bytes);
+    const codec = sharedCodec();
+    if (codec.passes(view, resolved)) return { ok: true }; // check(): nothing else is built for a valid buffer
+    errors = problemsOf(codec.decode(view, resolved), resolved);
   } catch (error) {
     if (!(error instanceof Error && error.name === 'PeerTargetNameError')) throw error;
     errors = [error as PeerTargetNameError];

@@ -5,15 +5,12 @@ import { PeerTargetNameError, reasonError } from './errors.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import { viewBytes } from './views.js';
 import { describeFields, type FieldRow } from './fields.js';
+import { protocolName } from './protocols.js';
 import type { RawDecode } from './codec.js';
 import type { ResolvedOptions } from './options.js';
 import type { DecodedPeer, DecodedPeerTargetName, ProtocolName } from './types.js';
 
-const PROTOCOL_NAMES: readonly ProtocolName[] = ['default', 'ipsec', 'ipsec2'];
-
-export function protocolName(value: number): ProtocolName | undefined {
-  return PROTOCOL_NAMES[value];
-}
+export { protocolName } from './protocols.js';
 
 /**
  * Any binary the caller may hold, as a Uint8Array over the same bytes (no copy). A detached (or

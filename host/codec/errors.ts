@@ -1,8 +1,9 @@
 // Typed errors: every rule the codec or the host enforces surfaces as a PeerTargetNameError that
 // names the Winsock code, the field and the value, in a message a person can act on.
 import * as L from '../generated/layout.js';
+import { addressPart, ipv4Hint, peerSyntaxHint } from './peer-hints.js';
 
-/** Winsock error names and numbers (SPEC §3), from the shared layout. */
+/** Winsock error names and numbers (docs/reference.md §3), from the shared layout. */
 export const WINSOCK_ERRORS = Object.freeze({
   WSAEFAULT: L.WSAEFAULT,
   WSAEINVAL: L.WSAEINVAL,
@@ -146,6 +147,12 @@ const quote = (s: string | undefined) => JSON.stringify(s ?? '');
 
 type Describe = (detail: number, c: ReasonContext) => [field: string, text: string, value?: unknown];
 
+/** ADDRESS_SYNTAX in words: what is wrong with dotted IPv4 text (host/codec/peer-hints.ts), else that names are not resolved. */
+function addressSyntax(peerText: string | undefined, isObject: boolean): string {
+  const hint = peerText === undefined ? undefined : ipv4Hint(isObject ? peerText : addressPart(peerText));
+  return `${quote(peerText)} is not an IPv4 or IPv6 address${hint !== undefined ? `: ${hint}` : ' (host names are not resolved)'}`;
+}
+
 // One entry per codec reason: the field it is about and the words. The code comes from the reason.
 const REASONS = new Map<number, Describe>([
   [L.REASON_PROTOCOL_RANGE, (d) => ['protocol',
@@ -153,11 +160,10 @@ const REASONS = new Map<number, Describe>([
   [L.REASON_PEER_MISSING, () => ['peer',
     'a dgram socket needs a peer address and port; only a stream socket may leave PeerAddress all zero']],
   [L.REASON_PEER_SYNTAX, (_d, c) => ['peer',
-    `${quote(c.peerText)} is not 'address:port' (an IPv6 address goes in brackets: '[2001:db8::1]:500')`, c.peerText]],
+    `${quote(c.peerText)} is not 'address:port'${peerSyntaxHint(c.peerText ?? '')}`, c.peerText]],
   [L.REASON_PEER_TEXT_TOO_LONG, (d, c) => [c.peerIsObject ? 'peer.address' : 'peer',
     `${c.peerText?.length ?? d} characters is longer than any IP address and port can be (${L.MAX_PEER_TEXT_LENGTH} at most)`, c.peerText]],
-  [L.REASON_ADDRESS_SYNTAX, (_d, c) => ['peer.address',
-    `${quote(c.peerText)} is not an IPv4 or IPv6 address (host names are not resolved)`, c.peerText]],
+  [L.REASON_ADDRESS_SYNTAX, (_d, c) => ['peer.address', addressSyntax(c.peerText, c.peerIsObject === true), c.peerText]],
   [L.REASON_ZONE_NAMED, (_d, c) => ['peer.address',
     `${quote(c.peerText)} has a named zone; only a numeric zone (an interface index, e.g. %7) fits in sin6_scope_id`,
     c.peerText]],
@@ -215,9 +221,4 @@ export function reasonError(reason: number, detail: number, context: ReasonConte
   return new PeerTargetNameError(code, field, text, {
     value, reason, offset: context.offset, length: context.length,
   });
-}
-
-/** The Winsock name a reason maps to (used by tests and the preview). */
-export function reasonCode(reason: number): WinsockErrorName | undefined {
-  return winsockName(reason >> L.REASON_SHIFT);
 }

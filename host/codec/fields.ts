@@ -1,6 +1,7 @@
 // The buffer field by field, as Windows will read it: the CLI's table and the preview page's
 // colouring both come from here, so the two can never disagree about where a field lies.
 import * as L from '../generated/layout.js';
+import { PROTOCOL_NAMES } from './protocols.js';
 import { toHex } from './hex.js';
 import { formatIPv4, formatIPv6 } from './address.js';
 import type { RawDecode } from './codec.js';
@@ -24,7 +25,6 @@ export interface FieldRow {
   problems: string[];
 }
 
-const PROTOCOL_WORDS = ['default', 'ipsec', 'ipsec2'];
 
 function zeroOr(bytes: Uint8Array, words = 'zero'): string {
   return bytes.every((b) => b === 0) ? words : 'NOT ZERO';
@@ -46,7 +46,7 @@ export function describeFields(bytes: Uint8Array, raw: RawDecode, problems: read
 
   add(L.OFFSET_PROTOCOL, 4, 'SecurityProtocol', 'field', () => {
     const p = dv.getUint32(L.OFFSET_PROTOCOL, true);
-    return `${p} (${PROTOCOL_WORDS[p] ?? 'not a SOCKET_SECURITY_PROTOCOL'})`;
+    return `${p} (${PROTOCOL_NAMES[p] ?? 'not a SOCKET_SECURITY_PROTOCOL'})`;
   });
   add(L.OFFSET_PADDING, L.SIZE_PADDING, 'padding', 'padding', (b) => zeroOr(b, 'zero (alignment of PeerAddress)'));
 

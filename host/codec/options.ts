@@ -110,9 +110,3 @@ export function resolveOptions(options?: HostCodecOptions | null): ResolvedOptio
   }
   return resolve(lengthUnit as LengthUnit, socketType, maxTargetNameLength, resolveZone as ZoneResolver | null | undefined);
 }
-
-/** The unit PeerTargetNameStringLen is counted in for a protocol under a policy (SPEC §2). */
-export function unitFor(lengthUnit: LengthUnit, protocol: number): 'units' | 'bytes' {
-  if (lengthUnit !== 'auto') return lengthUnit;
-  return protocol === L.PROTOCOL_IPSEC2 ? 'bytes' : 'units';
-}

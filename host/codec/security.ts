@@ -11,6 +11,9 @@ import { PeerTargetNameError, quotedOf, reasonError, thrownText, winsockName } f
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { lengthOf, typedArrayKind } from './views.js';
 import { asBytes, decodedPeer, problemsOf, protocolName } from './decode.js';
+import { isU32 } from './numbers.js';
+import { protocolNumber } from './protocols.js';
+import { checkBeyondCopy } from './beyond-copy.js';
 import type { CodecOptions, DecodedPeer, PeerInput, ProtocolInput, ProtocolName } from './types.js';
 
 /** The codec's exports for these structs (assembly/security.ts, re-exported by assembly/codec.ts). */
@@ -71,7 +74,6 @@ function show(v: unknown): string {
 
 const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(2, '0');
 const allowed = (table: FlagTable) => table.map(([name, short, bit]) => `${name} / '${short}' (${hex(bit)})`).join(', ');
-const isU32 = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 
 function flagsIn(value: unknown, table: FlagTable, field: string): number {
   if (value === undefined || value === null) return 0;
@@ -107,10 +109,9 @@ function flagNames(bits: number, table: FlagTable): string[] {
 
 // ---- protocols, GUIDs, strings ---------------------------------------------------------------
 
-const PROTOCOLS: Record<string, number> = { default: L.PROTOCOL_DEFAULT, ipsec: L.PROTOCOL_IPSEC, ipsec2: L.PROTOCOL_IPSEC2 };
-
 function protocolIn(p: unknown, field: string): number {
-  if (typeof p === 'string' && Object.hasOwn(PROTOCOLS, p)) return PROTOCOLS[p];
+  const named = protocolNumber(p);
+  if (named >= 0) return named;
   if (isU32(p)) return p; // 3 and up are the codec's to reject
   throw new PeerTargetNameError('WSAEINVAL', field,
     `${show(p)} is not a protocol: use 'default', 'ipsec', 'ipsec2' or 0-2`, { value: p });
@@ -451,16 +452,7 @@ function readSettings(input: unknown): { bytes: Uint8Array; raw: RawSettings } {
     if (copied < length) {
       // Only an over-long claim reaches past the copy: judge "beyond the buffer" and the tail on
       // the real buffer.
-      const beyond = problems.findIndex((p) => p.reason === L.REASON_STRING_BEYOND_BUFFER);
-      if (beyond >= 0 && L.SSI_STRINGS + total <= length) problems.splice(beyond, 1);
-      if (!problems.some((p) => p.reason === L.REASON_TAIL_NONZERO)) {
-        for (let i = Math.max(copied, L.SSI_STRINGS + total); i < length; i++) {
-          if (bytes[i] !== 0) {
-            problems.push({ reason: L.REASON_TAIL_NONZERO, detail: bytes[i], offset: i, length: length - i, field: L.SEC_FIELD_TAIL });
-            break;
-          }
-        }
-      }
+      checkBeyondCopy(bytes, copied, L.SSI_STRINGS + total, problems, (p) => ({ ...p, field: L.SEC_FIELD_TAIL }));
     }
     const form = view.getUint32(at + L.SR_FORM, true);
     const context = form === L.SETTINGS_FORM_IPSEC ? IPSEC_CONTEXT : SETTINGS_CONTEXT;

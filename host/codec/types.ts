@@ -5,7 +5,7 @@
 export type ProtocolName = 'default' | 'ipsec' | 'ipsec2';
 export type ProtocolInput = ProtocolName | 0 | 1 | 2 | number;
 
-/** How PeerTargetNameStringLen counts the name (SPEC §2: Microsoft's sources disagree). */
+/** How PeerTargetNameStringLen counts the name (docs/reference.md §2: Microsoft's sources disagree). */
 export type LengthUnit = 'auto' | 'units' | 'bytes';
 export type SocketType = 'dgram' | 'stream';
 

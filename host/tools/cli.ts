@@ -76,6 +76,7 @@ Usage:
   ${TOOL} serve [options]
   ${TOOL} bench [--quick] [--json FILE] [--svg FILE]
   ${TOOL} doctor [--json] [--library PATH]
+  ${TOOL} conformance build
   ${TOOL} help [COMMAND]
 
 Commands:
@@ -83,9 +84,15 @@ Commands:
   decode     read a buffer back into its fields (json or table)
   validate   check a buffer against the rules and summarise it
   serve      run the main job: a UDP echo server that registers each peer before answering it
-  bench      measure throughput against the alternatives ('${TOOL} bench --help')
+             (outside Windows it builds the conformance library first: needs a C compiler)
+  bench      measure throughput against the alternatives ('${TOOL} bench --help'); its C
+             reference and bridge sections need a C compiler and are skipped, with the reason,
+             without one
   doctor     ask the DLL which length unit it reads and what it refuses; on Windows, run it and
              report the result ('${TOOL} doctor --help')
+  conformance build
+             build the Linux conformance library (a stand-in for Windows' Fwpuclnt.dll, for
+             the bridge outside Windows) with the system's C compiler and print its path
 
 Options:
   -h, --help             show this help; '${TOOL} COMMAND --help' shows a command's options
@@ -120,6 +127,20 @@ Options:
 ${COMMON_OPTIONS}
   -h, --help             show this help
 `,
+  conformance: `Usage: ${TOOL} conformance build
+
+Build the conformance library: a stand-in for Windows' Fwpuclnt.dll that applies the same rules to
+real sockets, so the bridge ('peer-target-name/bridge') can be used outside Windows. Compiles the C
+source shipped in the package with $CC, cc or gcc (when the library is missing or out of date) and
+prints the library's path on stdout. Use it as:
+
+  openBridge({ library: '<the printed path>' })     or     PEER_TARGET_NAME_LIBRARY=<the printed path>
+
+Not needed on Windows: the real Fwpuclnt.dll is used there.
+
+Exit status: 0 built or up to date; 2 the command line cannot be parsed; 69 no C compiler
+(the message says what to install); 70 the compile failed.
+`,
   validate: `Usage: ${TOOL} validate HEX [options]
 
 Check a SOCKET_PEER_TARGET_NAME buffer. Prints a one-line summary and exits 0 when it is valid;
@@ -135,7 +156,7 @@ ${COMMON_OPTIONS}
 type CommandName = 'encode' | 'decode' | 'validate';
 const COMMANDS: readonly CommandName[] = ['encode', 'decode', 'validate'];
 /** Every command, for the usage line. */
-const ALL_COMMANDS = [...COMMANDS, 'serve', 'bench', 'doctor', 'help'] as const;
+const ALL_COMMANDS = [...COMMANDS, 'serve', 'bench', 'doctor', 'help', 'conformance'] as const;
 
 const SYNOPSIS: Record<CommandName, string> = {
   encode: `${TOOL} encode --protocol P --peer ADDR --name SPN [--length-unit U] [--socket-type T] [--max-name-length N] [--format hex|json|table]`,
@@ -239,6 +260,10 @@ async function dispatch(argv: string[], ctx: Context): Promise<number> {
       ctx.out.write(HELP.tool);
       return EXIT_OK;
     }
+    if (topic === 'conformance') {
+      ctx.out.write(HELP.conformance);
+      return EXIT_OK;
+    }
     if (!isCommand(topic)) throw new UsageError(`unknown command '${topic}'`);
     ctx.out.write(HELP[topic]);
     return EXIT_OK;
@@ -260,6 +285,9 @@ async function dispatch(argv: string[], ctx: Context): Promise<number> {
     const { serveCommand } = await import('./main-job.js');
     return serveCommand(argv.slice(1), { stdout: ctx.out, stderr: ctx.err });
   }
+  if (first === 'conformance') {
+    return runConformance(argv.slice(1), ctx);
+  }
   if (!isCommand(first)) {
     throw new UsageError(`unknown command '${first}'`);
   }
@@ -271,6 +299,44 @@ async function dispatch(argv: string[], ctx: Context): Promise<number> {
       return runDecode(args, ctx);
     case 'validate':
       return runValidate(args, ctx);
+  }
+}
+
+/** The exit status when no C compiler exists (EX_UNAVAILABLE, as `serve` uses it). */
+const EXIT_UNAVAILABLE = 69;
+
+/** `conformance build`: builds the Linux conformance library with the package's own script, prints its path. */
+async function runConformance(args: string[], ctx: Context): Promise<number> {
+  const usage = `Usage: ${TOOL} conformance build`;
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    ctx.out.write(HELP.conformance);
+    return EXIT_OK;
+  }
+  if (args[0] !== 'build' || args.length > 2 || (args.length === 2 && args[1] !== '--help' && args[1] !== '-h')) {
+    const what = args[0] === undefined ? 'missing subcommand' : args[0] !== 'build' ? `unknown subcommand '${args[0]}'` : `unexpected argument '${args[1]}'`;
+    ctx.err.write(`${TOOL}: conformance: ${what}\n${usage}\nTry '${TOOL} conformance --help' for more information.\n`);
+    return EXIT_USAGE;
+  }
+  if (args.length === 2) {
+    ctx.out.write(HELP.conformance);
+    return EXIT_OK;
+  }
+  if (process.platform === 'win32') {
+    ctx.err.write(`${TOOL}: conformance: not needed on Windows: the real Fwpuclnt.dll is used there; nothing built.\n`);
+    return EXIT_OK;
+  }
+  const { packageRoot } = await import('./main-job/backend.js');
+  const { join } = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const script = join(packageRoot(), 'build', 'conformance.mjs');
+  const builder = (await import(pathToFileURL(script).href)) as { buildConformanceLibrary(): { path: string } };
+  try {
+    ctx.out.write(`${builder.buildConformanceLibrary().path}\n`);
+    return EXIT_OK;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    ctx.err.write(`${TOOL}: conformance: ${message}\n`);
+    return /^No C compiler/.test(message) ? EXIT_UNAVAILABLE : EXIT_INTERNAL;
   }
 }
 
@@ -518,7 +584,7 @@ function bytesCell(hex: string): string {
   return size > 16 && /^0+$/.test(hex) ? `00 × ${size}` : hex;
 }
 
-/** The length-unit policy in force, as the API applied it (SPEC §2). */
+/** The length-unit policy in force, as the API applied it (docs/reference.md §2). */
 function lengthUnitLine(
   options: CodecOptions,
   value: { lengthUnit?: 'units' | 'bytes' | undefined; protocol?: string | number | undefined },

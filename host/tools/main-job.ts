@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { encodePeerTargetName, PeerTargetNameError } from '../codec/api.js';
 import type { TargetNamePolicy } from '../bridge/registry.js';
+import { compileTargetNameTemplate, TargetNameTemplateError } from '../bridge/target-name-template.js';
 import type { ProtocolInput } from '../codec/types.js';
 import { Crowd, type CrowdClientResult, type CrowdRunResult, type UdpFamily } from './main-job/crowd.js';
 import { EchoServer, type EchoServerStats } from './main-job/server.js';
@@ -107,25 +108,24 @@ const DEFAULTS = {
   protocol: 'ipsec' as ProtocolInput, concurrency: 256, timeoutMs: 500,
 };
 
-const PLACEHOLDERS = ['{address}', '{port}', '{family}', '{scopeId}'];
-
-/** Renders a template as PeerRegistry does (for checking it before the run). */
-function render(template: string, peer: { family: string; address: string; port: number; scopeId: number }): string {
-  return template.replace(/\{(address|port|family|scopeId)\}/g, (_, k: keyof typeof peer) => String(peer[k]));
-}
-
 /**
- * Checks a target-name template before serving: unknown placeholders are a usage error (returned);
- * a name the codec refuses throws its PeerTargetNameError (e.g. WSAEINVAL: targetName: ...).
+ * Checks a target-name template before serving, with the template compiler PeerRegistry uses: an
+ * unknown or unbalanced placeholder is a usage error (returned, naming --target-name and the
+ * position); a name the codec refuses throws its PeerTargetNameError (e.g. WSAEINVAL: targetName: ...).
  */
 export function checkTemplate(template: string, protocol: ProtocolInput, families: UdpFamily[]): string | undefined {
-  const unknown = (template.match(/\{[^}]*\}/g) ?? []).filter((p) => !PLACEHOLDERS.includes(p));
-  if (unknown.length > 0) return `unknown placeholder ${unknown[0]} in --target-name (known: ${PLACEHOLDERS.join(', ')})`;
+  let nameFor;
+  try {
+    nameFor = compileTargetNameTemplate(template);
+  } catch (error) {
+    if (error instanceof TargetNameTemplateError) return `--target-name '${template}': ${error.detail}`; // quoted as typed, as every CLI message quotes
+    throw error;
+  }
   for (const family of families) {
     const peer = family === 'udp4'
-      ? { family: 'ipv4', address: '127.0.0.1', port: 40000, scopeId: 0 }
-      : { family: 'ipv6', address: '::1', port: 40000, scopeId: 0 };
-    encodePeerTargetName({ protocol, peer: { address: peer.address, port: peer.port }, targetName: render(template, peer) });
+      ? { family: 'ipv4' as const, address: '127.0.0.1', port: 40000, scopeId: 0 }
+      : { family: 'ipv6' as const, address: '::1', port: 40000, scopeId: 0 };
+    encodePeerTargetName({ protocol, peer: { address: peer.address, port: peer.port }, targetName: nameFor(peer) });
   }
   return undefined;
 }
@@ -278,7 +278,7 @@ export function formatSummary(s: MainJobSummary): string {
 
 // ---- The benchmark ------------------------------------------------------------------------------
 
-export interface BenchOptions {
+export interface ServeBenchOptions {
   /** Clients that repeat, for the throughput rounds (default 256). */
   peers?: number;
   /** Throughput rounds per mode (default 5), interleaved on/off/off/on/... */
@@ -313,7 +313,7 @@ export interface BenchRound {
   capacity?: number;
 }
 
-export interface BenchResult {
+export interface ServeBenchResult {
   backend: { kind: Backend['kind']; path: string };
   rounds: BenchRound[];
   throughput: {
@@ -347,7 +347,7 @@ export interface BenchResult {
  * in interleaved rounds of one run, when peers repeat; then the round trip of a new peer's first
  * datagram, on and off. Not a test: the numbers depend on the machine.
  */
-export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
+export async function runServeBench(options: ServeBenchOptions = {}): Promise<ServeBenchResult> {
   const repeat = options.peers ?? 256;
   const rounds = options.rounds ?? 5;
   const roundMs = options.roundMs ?? 500;
@@ -450,7 +450,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   };
 }
 
-export function formatBench(b: BenchResult): string {
+export function formatServeBench(b: ServeBenchResult): string {
   const t = b.throughput;
   const f = b.firstContact;
   const verdict = (met: boolean) => (met ? 'MET' : 'MISSED');
@@ -583,7 +583,7 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
     return 0;
   }
   let options: MainJobOptions;
-  let bench: BenchOptions;
+  let bench: ServeBenchOptions;
   try {
     const family = oneOf('family', values.family, ['both', 'ipv4', 'ipv6']);
     const families: UdpFamily[] | undefined = family === undefined ? undefined
@@ -656,8 +656,8 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
         io.stderr.write(`  ${r.kind} round, registration ${r.registration ? 'on ' : 'off'}: ` +
           (r.kind === 'throughput' ? `${formatCount(r.value)} datagrams/s\n` : `median ${formatMicros(r.value)}\n`));
       };
-      const result = await runBench(bench);
-      io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatBench(result));
+      const result = await runServeBench(bench);
+      io.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : formatServeBench(result));
       return result.interrupted ? SIGNAL_EXIT[result.interrupted] ?? 1 : 0;
     }
     const { summary } = await runMainJob(options, {

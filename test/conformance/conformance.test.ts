@@ -1,10 +1,10 @@
 // The Linux conformance library (test/conformance/peer_target_name_conformance.c), driven through
 // koffi exactly as the package's bridge drives Fwpuclnt.dll on Windows, against REAL sockets on
 // loopback. It is a stand-in: these tests prove that it applies the documented rules (the seed page
-// and SPEC §3) to real descriptors, so that the bridge's own tests can rely on it. They do not prove
+// and docs/reference.md §3) to real descriptors, so that the bridge's own tests can rely on it. They do not prove
 // anything about Windows.
 //
-// The struct bytes are built here by hand with a DataView (SPEC §1), on purpose: the package codec
+// The struct bytes are built here by hand with a DataView (docs/reference.md §1), on purpose: the package codec
 // is not used, so a codec bug cannot hide a conformance-library bug or the other way round. The
 // numbers below are the SPEC's, spelled out independently of assembly/layout.ts for the same reason.
 
@@ -22,7 +22,7 @@ import { buildConformanceLibrary } from '../../build/conformance.mjs';
 // The descriptor behind a Node socket or server, found through Node's exported libuv (no internals).
 import { fdOf } from '../support/sockets.js';
 
-// ---- SPEC §1 / §3 -------------------------------------------------------------------------------
+// ---- docs/reference.md §1 / §3 -------------------------------------------------------------------------------
 const SIZEOF_HEADER = 144;
 const OFFSET_PEER = 8;
 const OFFSET_STRING_LENGTH = 136;
@@ -116,7 +116,7 @@ function deleteName(fd: number | bigint, addr: Uint8Array | null, len = addr?.by
   return api.lastError() as number;
 }
 
-// ---- struct bytes, by hand (SPEC §1) ---------------------------------------------------------------
+// ---- struct bytes, by hand (docs/reference.md §1) ---------------------------------------------------------------
 interface Peer {
   family?: number; // Windows value; default from the address
   address?: string; // dotted IPv4 or full/compressed IPv6
@@ -333,7 +333,7 @@ describe('WSASetSocketPeerTargetName: the socket, checked for real', () => {
       });
     });
     const s = await accepted;
-    // Connected, but the family is checked before the connection (SPEC §3 order).
+    // Connected, but the family is checked before the connection (docs/reference.md §3 order).
     expect(setName(fdOf(s, { path, accepted: true }), record())).toBe(WSAEAFNOSUPPORT);
   });
 
@@ -373,8 +373,8 @@ describe('WSASetSocketPeerTargetName: the buffer', () => {
     expect(setName(fd, bytes, 143)).toBe(WSAEMSGSIZE);
     expect(setName(fd, bytes.subarray(0, 100))).toBe(WSAEMSGSIZE);
     expect(setName(fd, bytes, 0)).toBe(WSAEMSGSIZE);
-    // koffi passes an EMPTY view as NULL (as it does a detached one, SPEC §5): the library sees no
-    // buffer at all, so WSAEFAULT, which is what SPEC §3 wants for an empty view.
+    // koffi passes an EMPTY view as NULL (as it does a detached one, docs/reference.md §5): the library sees no
+    // buffer at all, so WSAEFAULT, which is what docs/reference.md §3 wants for an empty view.
     expect(setName(fd, new Uint8Array(0))).toBe(WSAEFAULT);
     const file = openSync(join(scratch, 'order'), 'w');
     cleanups.push(() => closeSync(file));

@@ -9,7 +9,7 @@
  * WSADeleteSocketPeerTargetName, WSASetSocketSecurity and WSAQuerySocketSecurity (and, in the
  * POSIX build only, WSAGetLastError / WSASetLastError), so the package's koffi bridge can be tested
  * end to end. The functions below apply the documented argument rules (the function's reference
- * page, with the project's decisions in SPEC §2/§3 where the sources disagree) to REAL sockets
+ * page, with the project's decisions in docs/reference.md §2/§3 where the sources disagree) to REAL sockets
  * (POSIX descriptors, or Winsock SOCKETs), and keep what they accepted in per-socket tables that
  * the tests read back through the ptn_* exports. Everything that differs between the two builds
  * (locking, thread exit, clock, last error, the socket probes, socket identity) is in
@@ -33,7 +33,7 @@
  *   2. s is not a socket (POSIX: beyond INT_MAX, EBADF, fstat not S_ISSOCK; Windows:
  *      INVALID_SOCKET, or getsockopt(SO_TYPE) answers WSAENOTSOCK)      -> WSAENOTSOCK
  *   3. the socket's family (POSIX: SO_DOMAIN; Windows: SO_PROTOCOL_INFOW's iAddressFamily) is not
- *      AF_INET / AF_INET6                                               -> WSAEAFNOSUPPORT (SPEC §3;
+ *      AF_INET / AF_INET6                                               -> WSAEAFNOSUPPORT (docs/reference.md §3;
  *      the reference page says WSAEINVAL here, the project decided otherwise)
  *   4. the socket's type (SO_TYPE) is not SOCK_STREAM / SOCK_DGRAM      -> WSAEINVAL
  *   5. the socket is connected (getpeername succeeds)                   -> WSAEISCONN

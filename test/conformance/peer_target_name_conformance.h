@@ -17,7 +17,7 @@
  *
  * Windows types, as this library maps them: SOCKET = uintptr_t (POSIX: the file descriptor;
  * Windows: the Winsock handle), ULONG = uint32_t, INT = int, WCHAR = uint16_t (UTF-16LE code
- * units). All structs are read in their Windows layout (SPEC §1): family 2 (AF_INET) / 23
+ * units). All structs are read in their Windows layout (docs/reference.md §1): family 2 (AF_INET) / 23
  * (AF_INET6), ports big-endian, scope_id little-endian. Calling convention: the Windows-named
  * functions are WSAAPI (__stdcall on Windows, which matters on x86; exported UNDECORATED, as the
  * real DLL has them); the ptn_* exports are plain C (cdecl) on every platform.

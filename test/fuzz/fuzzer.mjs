@@ -158,7 +158,7 @@ function randomBuffer(r) {
 
 /**
  * What re-encoding an accepted buffer gives: the struct is 144 + 2n bytes, so a buffer cut to
- * 140 + 2n .. 143 + 2n (allowed by SPEC §3) or followed by extra zero bytes re-encodes to the
+ * 140 + 2n .. 143 + 2n (allowed by docs/reference.md §3) or followed by extra zero bytes re-encodes to the
  * canonical length. Every byte they share must be the same, and the rest zero.
  */
 function sameRecord(input, reencoded) {

@@ -53,7 +53,7 @@ typedef struct {
   _Static_assert(offsetof(GOLDEN_PTN, member) == offsetof(SOCKET_PEER_TARGET_NAME, member), \
                  "mirror offset of " #member)
 
-/* The real struct, as SPEC.md §1 states it. */
+/* The real struct, as docs/reference.md §1 states it. */
 _Static_assert(offsetof(SOCKET_PEER_TARGET_NAME, SecurityProtocol) == 0, "SecurityProtocol @0");
 _Static_assert(offsetof(SOCKET_PEER_TARGET_NAME, PeerAddress) == 8, "PeerAddress @8");
 _Static_assert(offsetof(SOCKET_PEER_TARGET_NAME, PeerTargetNameStringLen) == 136, "StringLen @136");

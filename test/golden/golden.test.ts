@@ -64,7 +64,7 @@ function protocolNumber(c: GoldenCase): number {
   return typeof p === 'number' ? p : PROTOCOLS[p]!;
 }
 
-/** What the record's length field should hold under the case's length-unit policy (SPEC §2). */
+/** What the record's length field should hold under the case's length-unit policy (docs/reference.md §2). */
 function expectedStringLength(c: GoldenCase): number {
   const n = c.input.targetName.length;
   const unit = c.options?.lengthUnit ?? 'auto';

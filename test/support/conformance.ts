@@ -5,11 +5,11 @@ import { buildConformanceLibrary } from '../../build/conformance.mjs';
 
 export interface Conformance {
   path: string;
-  peerCount(socket: number): number;
+  peerCount(socket: number | bigint): number;
   /** The name held for a peer (sockaddr as 128 bytes), or undefined. */
-  lookup(socket: number, storage: Uint8Array): { name: string; seq: bigint; timeNs: bigint } | undefined;
+  lookup(socket: number | bigint, storage: Uint8Array): { name: string; seq: bigint; timeNs: bigint } | undefined;
   /** Every peer's 128-byte sockaddr, in registration order. */
-  list(socket: number): Uint8Array[];
+  list(socket: number | bigint): Uint8Array[];
   lastBytes(): Uint8Array;
   lastSocket(): bigint | number;
   failNext(count: number, wsaError: number): void;

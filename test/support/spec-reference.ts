@@ -1,4 +1,4 @@
-// An independent reading of /work/shared/SPEC.md for the tests: the struct layout (§1), the Winsock
+// An independent reading of docs/reference.md for the tests: the struct layout (§1), the Winsock
 // numbers (§3), a byte-level record builder and an IPv6 reference parser. Nothing here comes from
 // the codec or from host/generated, so a wrong constant there cannot hide behind the same wrong
 // constant here.
@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 
 import { PeerTargetNameError } from '../../host/index.js';
 
-// ---- SPEC §1: SOCKET_PEER_TARGET_NAME ----------------------------------------------------------
+// ---- docs/reference.md §1: SOCKET_PEER_TARGET_NAME ----------------------------------------------------------
 export const SIZEOF_HEADER = 144;
 export const OFFSET_PROTOCOL = 0;
 export const OFFSET_PADDING = 4; // 4 bytes
@@ -30,7 +30,7 @@ export const AF_INET = 2;
 export const AF_INET6 = 23; // Windows' number
 export const LINUX_AF_INET6 = 10;
 
-// ---- SPEC §3: Winsock error numbers ------------------------------------------------------------
+// ---- docs/reference.md §3: Winsock error numbers ------------------------------------------------------------
 export const ERRNO = {
   WSAEFAULT: 10014,
   WSAEINVAL: 10022,
@@ -76,7 +76,7 @@ export function expectError(error: unknown, expected: ExpectedError): void {
   expect(e.message).toContain(expected.message);
 }
 
-// ---- A record built byte by byte from SPEC §1 --------------------------------------------------
+// ---- A record built byte by byte from docs/reference.md §1 --------------------------------------------------
 export interface RawRecord {
   protocol?: number;
   /** sa_family as stored (2, 23, or anything for corrupt buffers); 0 or absent = all-zero PeerAddress. */

@@ -63,7 +63,7 @@ export class KoffiStructEncoder {
     const name = checkName(input.targetName);
     const s = this.scratch;
     s.fill(0);
-    writePeer(input.peer, this.scratchView, s, 0);
+    writePeer(input.peer, s, 0);
     const view = this.scratchView;
     const PeerAddress = view.getUint16(0, true) === L.AF_INET
       ? { v4: { sin_family: L.AF_INET, sin_port: view.getUint16(L.SIN_PORT), sin_addr: Array.from(s.subarray(L.SIN_ADDR, L.SIN_ADDR + 4)), sin_zero: [0, 0, 0, 0, 0, 0, 0, 0] } }

@@ -2,11 +2,13 @@
 import type { Stats } from './timing.js';
 
 export type RatioKey =
-  | 'codec_vs_js_unique' | 'codec_vs_js_shared' | 'codec_vs_koffi_struct' | 'kernel_vs_c'
+  | 'codec_vs_js_unique' | 'codec_vs_js_shared' | 'single_vs_js' | 'into_vs_js' | 'validate_vs_js' | 'decode_vs_js'
+  | 'codec_vs_koffi_struct' | 'kernel_vs_c'
   | 'bridge_object_vs_raw' | 'bridge_bytes_vs_raw' | 'known_peer_vs_map' | 'memory_growth_bytes';
 
 export const RATIO_KEYS: readonly RatioKey[] = [
-  'codec_vs_js_unique', 'codec_vs_js_shared', 'codec_vs_koffi_struct', 'kernel_vs_c',
+  'codec_vs_js_unique', 'codec_vs_js_shared', 'single_vs_js', 'into_vs_js', 'validate_vs_js', 'decode_vs_js',
+  'codec_vs_koffi_struct', 'kernel_vs_c',
   'bridge_object_vs_raw', 'bridge_bytes_vs_raw', 'known_peer_vs_map', 'memory_growth_bytes',
 ];
 
@@ -67,6 +69,7 @@ const SECTION_TITLES: Record<string, string> = {
   codec: 'Codec, JS inputs to finished bytes',
   kernel: 'WebAssembly kernel alone (inputs already in memory) vs C',
   bridge: 'Bridge and registry (native calls through koffi)',
+  read: 'Reading records: validate and decode of valid records',
 };
 
 export function formatRate(opsPerSecond: number): string {

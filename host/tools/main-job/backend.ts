@@ -1,6 +1,7 @@
 // Which native backend the main job registers peers with: on Windows the real Fwpuclnt.dll; a
 // library named by --library or PEER_TARGET_NAME_LIBRARY; elsewhere the package's Linux conformance
-// library (built on install where a C compiler exists, or built here on first use).
+// library (built by `npm run build` in a checkout where a C compiler exists; in an installed package
+// built here on first use, or by `npx peer-target-name conformance build`, from the shipped C source).
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,8 +36,9 @@ export const CONFORMANCE_LIBRARY = 'build/out/libpeer_target_name_conformance.so
 
 const COMPILER_HINT =
   'Install a C compiler (Debian/Ubuntu: apt-get install gcc; Fedora: dnf install gcc; Alpine: apk add build-base; ' +
-  'macOS: xcode-select --install), then run `node build/conformance.mjs` in the package (npm install does it too), ' +
-  'or pass --library PATH to a library that exports the Fwpuclnt.dll functions.';
+  'macOS: xcode-select --install), then run this again (it builds the library itself) or build it first with ' +
+  '`npx peer-target-name conformance build`; or pass --library PATH (or set PEER_TARGET_NAME_LIBRARY) to a library ' +
+  'that exports the Fwpuclnt.dll functions.';
 
 /** The package's root (the folder of its package.json), from host/ or dist/host/. */
 export function packageRoot(): string {

@@ -6,6 +6,7 @@ import {
   inspectPeerTargetName,
   toHex,
   PeerTargetNameError,
+  ready,
   type CodecOptions,
   type DecodedPeer,
   type FieldRow,
@@ -18,7 +19,8 @@ import { lengthNote, presentFields, unitMismatch, type UnitMismatch } from './no
 import { formatPhrase, readPaste, type PasteResult } from './paste.js';
 import { escapeComponent, readHash, serializeState, type Mode, type PageState } from './state.js';
 
-// Module bodies run after their imports: by here the codec's WebAssembly is compiled.
+// A browser's main thread compiles the codec's WebAssembly (over 4 KB) only asynchronously.
+await ready();
 performance.mark('ptn:codec-ready');
 
 /** More bytes than any struct needs is someone's whole file: show the start, say so. */

@@ -1,0 +1,239 @@
+// The codec's WebAssembly memory: one instance, the views over its memory, growth, and recovery
+// from a trap. Every other part of the host side (one record, the batch encoder, decode/check, the
+// security structs) works through one CodecMemory.
+//
+// Memory, from the module's heap base up:
+//   result   the decode result record (SIZEOF_RESULT)
+//   names    an arena of interned target names (UTF-16), reset when it fills
+//   work     per call: input records | status records | peer texts | spilled names | output
+import * as L from '../generated/layout.js';
+import { instantiateCodec, type CodecExports } from './loader.js';
+import { PeerTargetNameError } from './errors.js';
+
+const PAGE = 65536;
+export const NAME_ARENA_BYTES = 256 * 1024;
+/** A batch is encoded in chunks whose worst case fits this many bytes of work memory. */
+const CHUNK_BUDGET = 1 << 20;
+export const MAX_CHUNK_RECORDS = 4096;
+/** Peer text is copied up to one character past the longest the codec accepts, so it can say so. */
+export const TEXT_SLOT = (L.MAX_PEER_TEXT_LENGTH + 1 + 7) & ~7;
+/** The codec's memory never grows past this; past it a call fails with WSAENOBUFS. */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+
+export const align8 = (n: number) => (n + 7) & ~7;
+
+/** A failure of the codec itself (a trap): the instance was replaced, the call may be retried. */
+export class CodecFaultError extends Error {
+  constructor(cause: unknown) {
+    super(`the WebAssembly codec failed (${cause instanceof Error ? cause.message : String(cause)}); ` +
+      'it has been re-created and the next call starts afresh', { cause });
+    this.name = 'CodecFaultError';
+  }
+}
+
+function outOfMemory(needed: number): PeerTargetNameError {
+  return new PeerTargetNameError('WSAENOBUFS', 'memory',
+    `the codec would need ${needed} bytes of WebAssembly memory, over its limit of ${MAX_MEMORY_BYTES}`,
+    { value: needed });
+}
+
+/** Where one chunk's areas start in the work region. */
+export interface ChunkLayout {
+  records: number;
+  input: number;
+  status: number;
+  /** The offset and length columns (encode_batch's `columns`): 2 × records u32. */
+  columns: number;
+  text: number;
+  spill: number;
+  out: number;
+  end: number;
+}
+
+/**
+ * Views of `length` bytes at one offset of the codec's memory, each made once: a subarray() costs
+ * more than checking a record (about 30 ns on Node), and the bridge hands native code one such view
+ * per call. The views are of one whole-memory view `u8`; when the codec has a new one (its memory
+ * grew, or the instance was replaced), every view made before is dropped.
+ */
+export class ViewCache {
+  private source: Uint8Array | undefined;
+  private at = -1;
+  private readonly views = new Map<number, Uint8Array>();
+  // The last view returned: most calls ask for the same length again.
+  private lastLength = -1;
+  private last: Uint8Array | undefined;
+
+  get(u8: Uint8Array, at: number, length: number): Uint8Array {
+    if (u8 !== this.source || at !== this.at) {
+      this.views.clear();
+      this.source = u8;
+      this.at = at;
+      this.lastLength = -1;
+    } else if (length === this.lastLength) {
+      return this.last!;
+    }
+    let view = this.views.get(length);
+    if (view === undefined) {
+      if (this.views.size >= 1024) this.views.clear(); // bounded whatever lengths come
+      view = u8.subarray(at, at + length);
+      this.views.set(length, view);
+    }
+    this.lastLength = length;
+    this.last = view;
+    return view;
+  }
+
+  /** Lets go of every view (after a trap: they would keep the old instance's memory alive). */
+  clear(): void {
+    this.views.clear();
+    this.source = undefined;
+    this.last = undefined;
+    this.lastLength = -1;
+  }
+}
+
+export class CodecMemory {
+  wasm!: CodecExports;
+  buffer: ArrayBuffer | undefined;
+  u8!: Uint8Array;
+  u16!: Uint16Array;
+  u32!: Uint32Array;
+  i32!: Int32Array;
+  /** Where the decode result record is. */
+  result = 0;
+  arenaStart = 0;
+  arenaUsed = 0;
+  /** Where the work region starts. */
+  workStart = 0;
+  /** Interned names: where each one's units are in the arena. */
+  readonly names = new Map<string, number>();
+  /** Bytes of the current chunk's spill area in use. */
+  spillUsed = 0;
+  private readonly layouts = new Map<number, ChunkLayout>();
+  /** The one-record layout of the last call, and the name limit it was made for. */
+  private single: ChunkLayout | undefined;
+  private singleMax = -1;
+  /** Caches of views into this memory, dropped with it. */
+  readonly recordViews = new ViewCache();
+  readonly checkedViews = new ViewCache();
+
+  constructor(wasm: CodecExports) {
+    this.adopt(wasm);
+  }
+
+  private adopt(wasm: CodecExports): void {
+    this.wasm = wasm;
+    this.result = align8(wasm.heap_base());
+    this.arenaStart = align8(this.result + L.SIZEOF_RESULT);
+    this.arenaUsed = 0;
+    this.workStart = this.arenaStart + NAME_ARENA_BYTES;
+    this.names.clear();
+    this.layouts.clear();
+    this.single = undefined;
+    this.singleMax = -1;
+    this.buffer = undefined;
+    this.recordViews.clear();
+    this.checkedViews.clear();
+    this.reserve(0);
+  }
+
+  /** Replaces the instance after a trap: nothing of the old memory is trusted again. */
+  recover(cause: unknown): never {
+    this.adopt(instantiateCodec());
+    throw new CodecFaultError(cause);
+  }
+
+  /** Makes the work region at least `bytes` long and the views current. */
+  reserve(bytes: number): void {
+    const needed = this.workStart + bytes;
+    // Only this class grows the memory, so the views are current unless it has to grow now (the
+    // detached check is a cheap guard; memory.buffer is an accessor call, kept off the hot path).
+    const buffer = this.buffer;
+    if (buffer !== undefined && needed <= buffer.byteLength && this.u8.byteLength !== 0) return;
+    const memory = this.wasm.memory;
+    if (needed > memory.buffer.byteLength) {
+      if (needed > MAX_MEMORY_BYTES) throw outOfMemory(needed);
+      try {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
+      } catch {
+        throw outOfMemory(needed);
+      }
+    }
+    if (memory.buffer !== this.buffer) {
+      // Growing detaches every old view: take new ones.
+      const current = memory.buffer;
+      this.buffer = current;
+      this.u8 = new Uint8Array(current);
+      this.u16 = new Uint16Array(current);
+      this.u32 = new Uint32Array(current);
+      this.i32 = new Int32Array(current);
+    }
+  }
+
+  /** The layout for chunks of up to `records` inputs whose names are at most maxUnits long. */
+  layout(maxUnits: number, records: number): ChunkLayout {
+    const key = maxUnits * (MAX_CHUNK_RECORDS + 1) + records;
+    let lay = this.layouts.get(key);
+    if (lay === undefined) {
+      const input = this.workStart;
+      const status = align8(input + records * L.SIZEOF_INPUT);
+      const columns = status + records * L.SIZEOF_STATUS;
+      const text = columns + records * 8;
+      const spill = text + records * TEXT_SLOT;
+      const out = align8(spill + records * 2 * maxUnits);
+      const end = out + records * align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
+      lay = { records, input, status, columns, text, spill, out, end };
+      this.layouts.set(key, lay);
+    }
+    this.reserve(lay.end - this.workStart);
+    return lay;
+  }
+
+  /** The one-record layout, without a map lookup when the name limit is the last call's. */
+  singleLayout(maxUnits: number): ChunkLayout {
+    if (maxUnits !== this.singleMax || this.single === undefined) {
+      this.single = this.layout(maxUnits, 1);
+      this.singleMax = maxUnits;
+    } else {
+      this.reserve(this.single.end - this.workStart);
+    }
+    return this.single;
+  }
+
+  /** How many records one chunk holds for names of at most maxUnits. */
+  chunkRecords(maxUnits: number): number {
+    const worst = L.SIZEOF_INPUT + L.SIZEOF_STATUS + TEXT_SLOT + 2 * maxUnits +
+      align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
+    return Math.max(1, Math.min(MAX_CHUNK_RECORDS, Math.floor(CHUNK_BUDGET / worst)));
+  }
+
+  /** Starts a chunk (or a single record): an empty spill area, and the arena afresh when it is nearly full. */
+  startChunk(): void {
+    this.spillUsed = 0;
+    // Past three quarters full, start the arena afresh: cheaper than tracking what is still used.
+    if (this.arenaUsed > (NAME_ARENA_BYTES * 3) >>> 2) {
+      this.names.clear();
+      this.arenaUsed = 0;
+    }
+  }
+
+  /** Runs a call into the codec; a trap re-creates the instance (CodecFaultError). */
+  run<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (cause) {
+      if (cause instanceof PeerTargetNameError) throw cause;
+      return this.recover(cause);
+    }
+  }
+
+  /** encode_batch, with a trap turned into CodecFaultError (no closure: this is the hot path). */
+  encodeBatch(input: number, count: number, out: number, status: number, word: number, maxUnits: number, columns: number, base: number): number {
+    try {
+      return this.wasm.encode_batch(input, count, out, status, word, maxUnits, columns, base);
+    } catch (cause) {
+      return this.recover(cause);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// Moving a record's strings into the codec's memory: the peer text as ASCII bytes, the target name
+// as UTF-16 units (interned in the names arena, or spilled for the chunk), or both as ASCII bytes
+// that the codec widens itself (FLAG_NAME_ASCII).
+import * as L from '../generated/layout.js';
+import { align8, NAME_ARENA_BYTES, type ChunkLayout, type CodecMemory } from './memory.js';
+import type { InputSnapshot } from './input.js';
+
+/** Names longer than this are never interned: they would crowd out the names that repeat. */
+const MAX_INTERNED_UNITS = 1024;
+
+/** Puts a name's units in memory and returns where: interned in the arena, or spilled for this chunk. */
+function placeName(m: CodecMemory, name: string, spill: number): number {
+  const known = m.names.get(name);
+  if (known !== undefined) return known;
+  const n = name.length;
+  let at: number;
+  if (n <= MAX_INTERNED_UNITS && m.arenaUsed + 2 * n <= NAME_ARENA_BYTES) {
+    at = m.arenaStart + m.arenaUsed;
+    m.arenaUsed += align8(2 * n);
+    m.names.set(name, at);
+  } else {
+    at = spill + m.spillUsed;
+    m.spillUsed += 2 * n;
+  }
+  const u16 = m.u16;
+  const base = at >>> 1;
+  for (let i = 0; i < n; i++) u16[base + i] = name.charCodeAt(i);
+  return at;
+}
+
+/** Copies ASCII peer text; anything else becomes 0xff, which no address contains. */
+function placeText(m: CodecMemory, text: string, at: number): number {
+  const n = text.length;
+  const u8 = m.u8;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    u8[at + i] = c < 0x80 ? c : 0xff;
+  }
+  return n;
+}
+
+/** Moves one record's strings in unit by unit: text into its slot, the name interned or spilled. */
+export function placeSlow(m: CodecMemory, r: number, text: string | undefined, name: string | undefined, textAt: number, spill: number, maxUnits: number): void {
+  const u32 = m.u32;
+  if (text !== undefined) {
+    u32[r + L.W_IN_ADDRESS_PTR] = textAt;
+    u32[r + L.W_IN_ADDRESS_LENGTH] = placeText(m, text, textAt);
+  }
+  u32[r + L.W_IN_FLAGS] &= ~L.FLAG_NAME_ASCII;
+  // A name over the limit (or undefined: not kept) is never read: the codec rejects it on its length alone.
+  u32[r + L.W_IN_NAME_PTR] = name !== undefined && name.length <= maxUnits ? placeName(m, name, spill) : 0;
+}
+
+/**
+ * Moves one record's strings in: text and name copied byte by byte with charCodeAt when both are
+ * ASCII (the codec widens the name itself, FLAG_NAME_ASCII), else unit by unit (placeSlow). For
+ * strings this short a loop beats TextEncoder.encodeInto, and no joined string is built.
+ */
+export function placeOne(m: CodecMemory, snap: InputSnapshot, r: number, lay: ChunkLayout, maxUnits: number): void {
+  const text = snap.text;
+  const name = snap.name;
+  const n = name.length;
+  if (n <= maxUnits) {
+    const u8 = m.u8;
+    let at = lay.text;
+    let all = 0;
+    if (text !== undefined) {
+      const t = text.length;
+      for (let i = 0; i < t; i++) {
+        const c = text.charCodeAt(i);
+        all |= c;
+        u8[at + i] = c;
+      }
+      at += t;
+    }
+    for (let i = 0; i < n; i++) {
+      const c = name.charCodeAt(i);
+      all |= c;
+      u8[at + i] = c;
+    }
+    if (all < 0x80) {
+      const u32 = m.u32;
+      if (text !== undefined) {
+        u32[r + L.W_IN_ADDRESS_PTR] = lay.text;
+        u32[r + L.W_IN_ADDRESS_LENGTH] = text.length;
+      }
+      u32[r + L.W_IN_FLAGS] |= L.FLAG_NAME_ASCII;
+      u32[r + L.W_IN_NAME_PTR] = at;
+      return;
+    }
+  }
+  placeSlow(m, r, text, name, lay.text, lay.spill, maxUnits);
+}
