@@ -490,6 +490,38 @@ describe('the main job on real sockets', () => {
     expect(r.deleteErrors).toEqual([]);
   });
 
+  it('`npm start` killed by a SIGTERM sent to npm itself: the server notices and stops as cleanly', async () => {
+    requireBuilt();
+    // npm runs the server as its child with the same stdout; killed, npm exits without passing the
+    // signal on, and the server (re-parented) must stop by itself.
+    const npm = spawn('npm', ['start', '--', '--duration', '30s', '--peers', '50', '--json'], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEER_TARGET_NAME_LIBRARY: native.path },
+    });
+    let stdout = '';
+    let stderr = '';
+    npm.stdout.on('data', (d) => (stdout += d));
+    const closed = new Promise<void>((resolve) => npm.stdout.on('close', () => resolve())); // the server's end too
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the server did not start in 30 s; stderr: ${stderr}`)), 30_000);
+      npm.stderr.on('data', (d) => {
+        stderr += d;
+        if (/serving on/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const killedAt = Date.now();
+    npm.kill('SIGTERM');
+    await closed;
+    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect(stderr).toContain('npm, which started this server, has gone');
+    const summary = JSON.parse(stdout.slice(stdout.indexOf('{'))) as MainJobSummary;
+    expect(summary.interrupted).toBe('SIGTERM');
+    expect(summary.registrations.deletedAtExit).toBe(summary.registrations.made - summary.registrations.evicted);
+    expect(summary.registrations.heldAtExit).toBe(0);
+  }, 60_000);
+
   // ---- f. the benchmark mode ------------------------------------------------------------------
 
   it('serve --bench reports the on/off throughput ratio and the added first-contact latency, each with its target and met/missed', async () => {

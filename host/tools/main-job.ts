@@ -645,6 +645,16 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `npm start` killed by a signal sent to npm itself exits without passing it on: the server,
+  // re-parented, sees its parent change and stops as cleanly as for a SIGTERM of its own.
+  const parent = process.ppid;
+  const orphaned = process.env.npm_lifecycle_event === undefined ? undefined : setInterval(() => {
+    if (process.ppid !== parent && !controller.signal.aborted) {
+      io.stderr.write('\nnpm, which started this server, has gone: ');
+      onSignal('SIGTERM');
+    }
+  }, 200);
+  orphaned?.unref();
   options.signal = controller.signal;
   bench.signal = controller.signal;
   let progress: ProgressLine | undefined;
@@ -691,5 +701,6 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    clearInterval(orphaned);
   }
 }
