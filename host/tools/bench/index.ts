@@ -47,7 +47,7 @@ export interface BenchIO {
   stderr: { write(chunk: string): unknown };
 }
 
-const HELP = `Usage: peer-target-name bench [--quick] [--json FILE] [--svg FILE] [--progress|--no-progress]
+const HELP = `Usage: peer-target-name bench [--quick|--smoke] [--json FILE] [--svg FILE] [--progress|--no-progress]
                               [--library PATH] [--strict]
 
 Measures this package against the alternatives in one process (warm-up, interleaved rounds):
@@ -59,6 +59,8 @@ memory after 10 million operations. Every contender's bytes are checked first.
 
 Options:
   --quick            fewer rounds and operations (under 30 s), for CI and smoke runs
+  --smoke            every section once, with tiny sizes (a few seconds): checks the harness
+                     and its report, not speed (its figures mean nothing)
   --json FILE        write every figure, the ratios and the targets as JSON
   --svg FILE         write a bar chart (SVG)
   --progress         draw a progress bar on stderr even when it is not a terminal
@@ -88,6 +90,11 @@ interface Settings {
 const FULL: Settings = {
   quick: false, peers: 100_000, warmup: 2, rounds: 15, singleOps: 100_000, koffiOps: 10_000,
   bridgeOps: 20_000, bridgePeers: 1000, scaling: [1e3, 1e4, 1e5, 1e6], scalingRounds: 5, memoryOps: 10_000_000,
+};
+/** Every section, as small as it goes: the report's shape, for the harness's own test. */
+const SMOKE: Settings = {
+  quick: true, peers: 5000, warmup: 0, rounds: 1, singleOps: 1000, koffiOps: 200,
+  bridgeOps: 400, bridgePeers: 200, scaling: [1e3, 1e4], scalingRounds: 1, memoryOps: 20_000,
 };
 const QUICK: Settings = {
   quick: true, peers: 100_000, warmup: 1, rounds: 3, singleOps: 20_000, koffiOps: 2000,
@@ -714,7 +721,7 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
   let values;
   try {
     ({ values } = parseCommandLine(argv, {
-      quick: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
+      quick: { type: 'boolean' }, smoke: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
       progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, library: { type: 'string' },
       strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, false));
@@ -728,7 +735,11 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
     io.stdout.write(HELP);
     return 0;
   }
-  const settings = values.quick ? QUICK : FULL;
+  if (values.quick && values.smoke) {
+    io.stderr.write("peer-target-name bench: --quick and --smoke are two sizes: give one\nTry 'peer-target-name bench --help'.\n");
+    return 2;
+  }
+  const settings = values.smoke ? SMOKE : values.quick ? QUICK : FULL;
   const tty = io.stderr === process.stderr && process.stderr.isTTY === true;
   const drawProgress = values['no-progress'] ? false : values.progress === true || tty;
   const started = Date.now();
