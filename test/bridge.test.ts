@@ -12,6 +12,7 @@ import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, fdOf, listeningTcp, unixSocket } from './support/sockets.js';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
+import { catchError } from './support/errors.js';
 
 const UNIT = { auto: 0, units: 1, bytes: 2 } as const;
 
@@ -253,12 +254,3 @@ describe('without a native library', () => {
   });
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function catchError(f: () => unknown): any {
-  try {
-    f();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error, none was thrown');
-}

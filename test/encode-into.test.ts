@@ -1,19 +1,10 @@
 // encodePeerTargetNameInto: the same bytes as encodePeerTargetName, written into the caller's
 // region at an offset, nothing else touched; typed errors for a bad target, offset or room.
 import { describe, expect, it } from 'vitest';
-import { encodePeerTargetName, encodePeerTargetNameInto, PeerTargetNameError } from '../host/index.js';
+import { encodePeerTargetName, encodePeerTargetNameInto } from '../host/index.js';
+import { codecErrorOf } from './support/errors.js';
 
 const input = { protocol: 'ipsec' as const, peer: '[2001:db8::1]:500', targetName: 'host/into.example' };
-
-function errorOf(run: () => unknown): PeerTargetNameError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PeerTargetNameError);
-    return error as PeerTargetNameError;
-  }
-  throw new Error('expected a PeerTargetNameError');
-}
 
 describe('encodePeerTargetNameInto', () => {
   it('writes exactly the record at the offset and returns its length', () => {
@@ -37,18 +28,18 @@ describe('encodePeerTargetNameInto', () => {
 
   it('a region too short is WSAEMSGSIZE and is left as it was', () => {
     const region = new Uint8Array(150).fill(0x55);
-    const e = errorOf(() => encodePeerTargetNameInto(region, 10, input));
+    const e = codecErrorOf(() => encodePeerTargetNameInto(region, 10, input));
     expect(e.code).toBe('WSAEMSGSIZE');
     expect(e.field).toBe('target');
     expect([...region].every((b) => b === 0x55)).toBe(true);
   });
 
   it('refuses what is not a Uint8Array, and offsets that are not within it', () => {
-    expect(errorOf(() => encodePeerTargetNameInto(new Uint16Array(200) as never, 0, input)).code).toBe('WSAEFAULT');
-    expect(errorOf(() => encodePeerTargetNameInto(null as never, 0, input)).code).toBe('WSAEFAULT');
+    expect(codecErrorOf(() => encodePeerTargetNameInto(new Uint16Array(200) as never, 0, input)).code).toBe('WSAEFAULT');
+    expect(codecErrorOf(() => encodePeerTargetNameInto(null as never, 0, input)).code).toBe('WSAEFAULT');
     const region = new Uint8Array(400);
     for (const offset of [-1, 1.5, 401, Number.NaN, '0' as never]) {
-      const e = errorOf(() => encodePeerTargetNameInto(region, offset, input));
+      const e = codecErrorOf(() => encodePeerTargetNameInto(region, offset, input));
       expect(e.code).toBe('WSAEINVAL');
       expect(e.field).toBe('offset');
     }
@@ -57,6 +48,6 @@ describe('encodePeerTargetNameInto', () => {
   it('input errors are the same typed errors encodePeerTargetName throws', () => {
     const bad = { ...input, peer: '192.0.2.256:500' };
     const region = new Uint8Array(400);
-    expect(errorOf(() => encodePeerTargetNameInto(region, 0, bad)).message).toBe(errorOf(() => encodePeerTargetName(bad)).message);
+    expect(codecErrorOf(() => encodePeerTargetNameInto(region, 0, bad)).message).toBe(codecErrorOf(() => encodePeerTargetName(bad)).message);
   });
 });

@@ -25,20 +25,11 @@ import {
   type SocketSecuritySettingsInput,
 } from '../host/index.js';
 import * as L from '../host/generated/layout.js';
+import { codecErrorOf } from './support/errors.js';
 
 /** Runs f and returns the PeerTargetNameError it throws (fails the test when it does not). */
-function thrown(f: () => unknown): PeerTargetNameError {
-  try {
-    f();
-  } catch (error) {
-    expect(error).toBeInstanceOf(PeerTargetNameError);
-    return error as PeerTargetNameError;
-  }
-  return expect.fail('expected a PeerTargetNameError');
-}
-
 function expectError(f: () => unknown, code: string, field: string): PeerTargetNameError {
-  const error = thrown(f);
+  const error = codecErrorOf(f);
   expect({ code: error.code, field: error.field }, error.message).toEqual({ code, field });
   expect(error.message.startsWith(`${code}: ${field}: `)).toBe(true);
   return error;
@@ -170,7 +161,7 @@ describe('decodeSocketSecuritySettings: rules for bytes made by anyone', () => {
     expectError(() => decodeSocketSecuritySettings(Uint8Array.from([0, 0, 0, 0, 8, 0, 0, 0])), 'WSAEINVAL', 'settings.flags');
     const b = valid();
     setU32(b, 0, 0);
-    expect(thrown(() => decodeSocketSecuritySettings(b)).reason).toBe(L.REASON_IPSEC_SETTINGS_PROTOCOL);
+    expect(codecErrorOf(() => decodeSocketSecuritySettings(b)).reason).toBe(L.REASON_IPSEC_SETTINGS_PROTOCOL);
     const c = valid();
     c[8] = 0x20;
     expectError(() => decodeSocketSecuritySettings(c), 'WSAEINVAL', 'settings.ipsec.ipsecFlags');
@@ -325,7 +316,7 @@ describe('SOCKET_SECURITY_QUERY_TEMPLATE', () => {
 describe('SOCKET_SECURITY_QUERY_INFO', () => {
   it('encode rules', () => {
     expectError(() => encodeSocketSecurityQueryInfo({ protocol: 1, flags: 8 }), 'WSAEINVAL', 'info.flags');
-    expect(thrown(() => encodeSocketSecurityQueryInfo({ protocol: 1, flags: 8 })).reason).toBe(L.REASON_INFO_FLAGS_UNKNOWN);
+    expect(codecErrorOf(() => encodeSocketSecurityQueryInfo({ protocol: 1, flags: 8 })).reason).toBe(L.REASON_INFO_FLAGS_UNKNOWN);
     expectError(() => encodeSocketSecurityQueryInfo({ protocol: 1, flags: ['secured'] }), 'WSAEINVAL', 'info.flags');
     expectError(() => encodeSocketSecurityQueryInfo({ protocol: 9 }), 'WSAEINVAL', 'info.protocol');
     expectError(() => encodeSocketSecurityQueryInfo({ protocol: 1, peerApplicationAccessTokenHandle: -1 }),

@@ -16,6 +16,7 @@ import { PeerTargetNameError } from '../host/index.js';
 import { systemSockets } from '../host/bridge/sockets/system.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, EBADF, libc, type SockAddr } from './support/sockets.js';
+import { catchError } from './support/errors.js';
 
 let native: Conformance;
 let bridge: Bridge;
@@ -34,15 +35,6 @@ const LOOPBACK = { udp4: '127.0.0.1', udp6: '::1' } as const;
 function inet(sa: SockAddr | undefined): { address: string; port: number } {
   if (sa === undefined || (sa.family !== 'ipv4' && sa.family !== 'ipv6')) throw new Error(`not an IP socket address: ${JSON.stringify(sa)}`);
   return { address: sa.address, port: sa.port };
-}
-
-function catchError(f: () => unknown): any {
-  try {
-    f();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error, none was thrown');
 }
 
 async function rejection(p: Promise<unknown>): Promise<any> {
