@@ -23,6 +23,7 @@ import * as P from '../../dist/host/index.js';
 import { sharedCodec } from '../../dist/host/codec/codec.js';
 import { resolveOptions } from '../../dist/host/codec/options.js';
 import { fuzzRegistry, EPISODE_STEPS } from './registry-fuzz.mjs';
+import { prng } from './prng.mjs';
 
 export { fuzzRegistry };
 
@@ -31,20 +32,6 @@ const PROBE_EVERY = 1000;
 const root = new URL('../../', import.meta.url);
 const golden = Object.values(JSON.parse(readFileSync(new URL('test/golden/vectors.json', root), 'utf8')).cases)
   .map((hex) => P.fromHex(hex));
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  return { next, int, pick: (list) => list[int(list.length)], chance: (p) => next() < p };
-}
 
 const PROTOCOLS = ['default', 'ipsec', 'ipsec2', 0, 1, 2, 3, -1, 1.5, NaN, 2 ** 32, 'IPSEC', '', null, undefined, {}, 4294967295];
 const UNITS = ['auto', 'units', 'bytes'];

@@ -26,6 +26,7 @@ import { openBridge, DgramGuard, PeerRegistry, WinsockError, socketHandle } from
 import { PeerRegistryError, PeerRegistryClearError } from '../../dist/host/bridge/registry.js';
 import { sharedCodec } from '../../dist/host/codec/codec.js';
 import { resolveOptions } from '../../dist/host/codec/options.js';
+import { prng } from './prng.mjs';
 
 export const EPISODE_STEPS = 2000;
 const MAX_FAILURES_KEPT = 20;
@@ -33,20 +34,6 @@ const LIST_CAP = 64;
 
 class FuzzGetterError extends Error {
   name = 'FuzzGetterError';
-}
-
-/** mulberry32 (as the codec fuzzer's). */
-function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  return { next, int, pick: (list) => list[int(list.length)], chance: (p) => next() < p };
 }
 
 /** The conformance library's inspection exports, bound once per process. */
