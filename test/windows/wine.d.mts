@@ -72,6 +72,8 @@ export interface RunResult {
   timedOut: boolean;
   /** The lines taken out of stderr. */
   wineLog: string;
+  /** How often Wine itself failed to start the program (its server gone mid-exit) and it was started again. */
+  wineRetries?: number;
 }
 
 /** Runs the lane's node.exe on `scriptPath` (a Linux path is fine) under Wine. */

@@ -216,7 +216,18 @@ export async function runNode(arch, scriptPath, args = [], { env, dllOverrides, 
   if (!existsSync(l.nodeExe) || !existsSync(join(l.prefix, 'system.reg'))) {
     throw new Error(`The ${arch} Windows lane is not set up: call setupLane('${arch}') first (or run \`node test/windows/wine.mjs setup ${arch}\`).`);
   }
-  return runWine(l, [l.nodeExe, resolve(cwd, scriptPath), ...args.map(String)], { env, dllOverrides, timeoutMs, cwd });
+  const argv = [l.nodeExe, resolve(cwd, scriptPath), ...args.map(String)];
+  // Debian's wineserver exits as soon as its last program has (-p0). A program started in that
+  // moment can find the old server gone and fail before node.exe runs ("wine client error:0:
+  // recvmsg: Connection reset by peer", nothing on stdout). That is Wine's start-up, not the
+  // program: wait for the old server to be gone and start again, at most twice.
+  for (let attempt = 0; ; attempt++) {
+    const result = await runWine(l, argv, { env, dllOverrides, timeoutMs, cwd });
+    const wineFailed = result.status !== 0 && result.stdout === '' && /^wine client error:/m.test(result.stderr);
+    if (!wineFailed || attempt === 2) return { ...result, wineRetries: attempt };
+    wineserver(l, '-w', 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
