@@ -55,6 +55,11 @@ function parseArgsMessage(e: Error & { code?: string }, allowPositionals: boolea
   }
 }
 
+/** What a subcommand prints for a CommandLineError: the problem, then where to read the options. */
+export function usageMessage(command: string, message: string): string {
+  return `peer-target-name ${command}: ${message}\nTry 'peer-target-name ${command} --help'.\n`;
+}
+
 /** The value of `--flag`, which must be one of `allowed`. */
 export function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;

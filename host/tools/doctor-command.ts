@@ -1,5 +1,5 @@
 // `peer-target-name doctor [--json] [--library PATH]`: the command line around host/tools/doctor.ts.
-import { CommandLineError, parseCommandLine } from './cli-args.js';
+import { CommandLineError, parseCommandLine, usageMessage } from './cli-args.js';
 import { runDoctor, formatDoctorReport, doctorExitStatus } from './doctor.js';
 import { BackendUnavailableError } from './main-job/backend.js';
 
@@ -35,7 +35,7 @@ export async function doctorCommand(argv: string[], io: DoctorIO): Promise<numbe
     ({ values } = parseCommandLine(argv, { json: { type: 'boolean' }, library: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false));
   } catch (e) {
     if (!(e instanceof CommandLineError)) throw e;
-    io.stderr.write(`peer-target-name doctor: ${e.message}\nTry 'peer-target-name doctor --help'.\n`);
+    io.stderr.write(usageMessage('doctor', e.message));
     return 2;
   }
   if (values.help) {

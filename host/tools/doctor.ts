@@ -11,7 +11,7 @@ import { loadKoffi } from '../bridge/koffi.js';
 import { encodePeerTargetName } from '../codec/api.js';
 import { encodeSocketSecuritySettings } from '../codec/security.js';
 import { winsockName } from '../codec/errors.js';
-import { PROTOTYPES, type NativeName } from '../bridge/native.js';
+import { PROTOTYPES, nativeSymbol, type NativeName } from '../bridge/native.js';
 import { systemSockets, type SystemSockets } from '../bridge/sockets/system.js';
 import { sharedCodec } from '../codec/codec.js';
 import { resolveOptions } from '../codec/options.js';
@@ -91,13 +91,8 @@ export interface DoctorOptions {
 }
 
 const PROTOCOLS: ProtocolName[] = ['default', 'ipsec', 'ipsec2'];
-const PROTOCOL_NUMBER: Record<ProtocolName, number> = { default: 0, ipsec: 1, ipsec2: 2 };
 /** 17 UTF-16 units: odd, so a byte count of n cannot be a whole string. */
 const TARGET_NAME = 'host/doctor.local';
-const SYMBOLS: Record<NativeName, string> = {
-  setPeerTargetName: 'WSASetSocketPeerTargetName', deletePeerTargetName: 'WSADeleteSocketPeerTargetName',
-  setSocketSecurity: 'WSASetSocketSecurity', querySocketSecurity: 'WSAQuerySocketSecurity', lastError: 'WSAGetLastError',
-};
 const STREAM = resolveOptions({ socketType: 'stream' });
 
 type Fn = (...args: unknown[]) => number;
@@ -166,14 +161,14 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorRepo
   for (const [name, prototype] of Object.entries(PROTOTYPES) as [NativeName, string][]) {
     const lib = loaded.get(name === 'lastError' ? backend.winsock : backend.secureSockets);
     if (!lib) {
-      report.functions.push({ name: SYMBOLS[name], resolved: false, error: 'its library did not load' });
+      report.functions.push({ name: nativeSymbol(name), resolved: false, error: 'its library did not load' });
       continue;
     }
     try {
       fn[name] = lib.func(prototype) as Fn;
-      report.functions.push({ name: SYMBOLS[name], resolved: true });
+      report.functions.push({ name: nativeSymbol(name), resolved: true });
     } catch (error) {
-      report.functions.push({ name: SYMBOLS[name], resolved: false, error: (error as Error).message });
+      report.functions.push({ name: nativeSymbol(name), resolved: false, error: (error as Error).message });
     }
   }
   const { setPeerTargetName, setSocketSecurity, lastError } = fn;

@@ -3,7 +3,7 @@
 // peer, driven by a crowd of simulated clients — real dgram sockets, one port each, on a worker
 // thread. `peer-target-name serve` runs it (`npm start` with defaults); `serve --bench` measures what
 // registering costs against the same server with registration off.
-import { CommandLineError, parseCommandLine, oneOf, protocolArgument, requireWith, wholeNumber } from './cli-args.js';
+import { CommandLineError, usageMessage, parseCommandLine, oneOf, protocolArgument, requireWith, wholeNumber } from './cli-args.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { encodePeerTargetName, PeerTargetNameError } from '../codec/api.js';
@@ -575,7 +575,7 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
     ({ values } = parseCommandLine(argv, SERVE_OPTIONS, false));
   } catch (e) {
     if (!(e instanceof CommandLineError)) throw e;
-    io.stderr.write(`peer-target-name serve: ${e.message}\nTry 'peer-target-name serve --help'.\n`);
+    io.stderr.write(usageMessage('serve', e.message));
     return 2;
   }
   if (values.help) {
@@ -624,7 +624,7 @@ export async function serveCommand(argv: string[], io: ServeIO): Promise<number>
     if (problem) throw new CommandLineError(problem);
   } catch (e) {
     if (e instanceof CommandLineError) {
-      io.stderr.write(`peer-target-name serve: ${e.message}\nTry 'peer-target-name serve --help'.\n`);
+      io.stderr.write(usageMessage('serve', e.message));
       return 2;
     }
     if (e instanceof PeerTargetNameError) {

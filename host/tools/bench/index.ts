@@ -26,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CommandLineError, parseCommandLine } from '../cli-args.js';
+import { CommandLineError, parseCommandLine, usageMessage } from '../cli-args.js';
 import * as L from '../../generated/layout.js';
 import { decodePeerTargetName, encodePeerTargetName, encodePeerTargetNames, validatePeerTargetName } from '../../codec/api.js';
 import { encodePeerTargetNameInto } from '../../codec/encode-into.js';
@@ -726,18 +726,15 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
       strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     }, false));
     if (values.progress && values['no-progress']) throw new CommandLineError('--progress and --no-progress contradict each other: give one');
+    if (values.quick && values.smoke) throw new CommandLineError('--quick and --smoke are two sizes: give one');
   } catch (error) {
     if (!(error instanceof CommandLineError)) throw error;
-    io.stderr.write(`peer-target-name bench: ${error.message}\nTry 'peer-target-name bench --help'.\n`);
+    io.stderr.write(usageMessage('bench', error.message));
     return 2;
   }
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
-  }
-  if (values.quick && values.smoke) {
-    io.stderr.write("peer-target-name bench: --quick and --smoke are two sizes: give one\nTry 'peer-target-name bench --help'.\n");
-    return 2;
   }
   const settings = values.smoke ? SMOKE : values.quick ? QUICK : FULL;
   const tty = io.stderr === process.stderr && process.stderr.isTTY === true;
