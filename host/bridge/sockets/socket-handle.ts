@@ -80,8 +80,10 @@ export function socketHandle(socket: dgram.Socket): SocketHandle {
     const got = system.localAddress(native);
     if (got && sameAddress(got, want)) matches.push(native);
   }
-  const where = `${want.family === 'ipv6' ? `[${socket.address().address}]` : socket.address().address}:${want.port}`;
   if (matches.length === 1) return matches[0];
+  // The address as Node spells it (zone included), for the message only.
+  const { address } = socket.address();
+  const where = `${want.family === 'ipv6' ? `[${address}]` : address}:${want.port}`;
   if (matches.length === 0) {
     throw new SocketHandleError('not-found',
       `no UDP handle on this thread's loop is bound to ${where}${isMainThread ? '' : ' (a socket made on another thread lives on that thread\'s loop)'}`);
