@@ -297,6 +297,7 @@ function codecContenders(ctx: Context, workload: Workload, image: KernelImage): 
   const hand = new HandWrittenEncoder(workload.name === 'shared');
   // The region both "into" contenders write each record into (room for the longest name).
   const region = new Uint8Array(L.SIZEOF_PEER_TARGET_NAME + 2 * L.HARD_MAX_TARGET_NAME_LENGTH);
+  const floorLengths = Uint32Array.from(singles, (x) => L.SIZEOF_PEER_TARGET_NAME + 2 * (x.targetName as string).length);
   const list: CodecContender[] = [
     {
       id: 'batch', label: 'this package, batch: encodePeerTargetNames', kind: 'package',
@@ -353,6 +354,18 @@ function codecContenders(ctx: Context, workload: Workload, image: KernelImage): 
       },
     },
     {
+      // Not an encoder: what returning a fresh ArrayBuffer per record costs by itself, the part of
+      // 'single' and 'ts-single' that no encoder can make faster.
+      id: 'floor', label: 'floor: new Uint8Array(144 + 2n) per record, nothing encoded', kind: 'floor', records: undefined,
+      timed: {
+        id: 'floor', ops: singles.length, run: () => {
+          let last: Uint8Array | undefined;
+          for (let i = 0; i < singles.length; i++) last = new Uint8Array(floorLengths[i]);
+          sink = last;
+        },
+      },
+    },
+    {
       id: 'ts-single', label: `hand-written TypeScript, one Uint8Array per record${names}`, kind: 'contender',
       records: () => ({ count: singles.length, record: (i) => hand.encode(singles[i]) }),
       timed: {
@@ -402,6 +415,7 @@ function checkCodecContenders(ctx: Context, workload: Workload, contenders: Code
   const w = workload.name;
   const reference = workload.inputs.map((input) => encodePeerTargetName(input));
   return contenders.filter((x) => {
+    if (x.kind === 'floor') return true; // encodes nothing: nothing to compare
     if (!x.records) {
       excluded(ctx, section, w, x.id, x.label, x.kind, 'skipped', x.note ?? 'not available here');
       return false;
@@ -668,16 +682,21 @@ function memorySection(ctx: Context, unique: Workload): BenchReport['memory'] {
 
 // ---- ratios ---------------------------------------------------------------------------------------
 
-function median(ctx: Context, section: string, workload: string | undefined, id: string): Stats | undefined {
+function rounds(ctx: Context, section: string, workload: string | undefined, id: string): number[] | undefined {
   const c = ctx.cases.find((x) => x.section === section && x.workload === workload && x.id === id && x.status === 'ok');
-  return c?.nsPerOp ?? undefined;
+  return c?.nsPerOp ? c.rounds : undefined;
 }
 
-/** a's speed over b's (median ns per op); undefined when either was not measured. */
+/**
+ * a's speed over b's as the median of paired rounds: in each round both ran, interleaved, so a
+ * round's ratio (b's ns over a's) is taken under the same machine conditions, and the median of
+ * those ratios is the figure. Undefined when either was not measured.
+ */
 function speedup(ctx: Context, section: string, workload: string | undefined, a: string, b: string): number | undefined {
-  const x = median(ctx, section, workload, a);
-  const y = median(ctx, section, workload, b);
-  return x && y ? y.median / x.median : undefined;
+  const x = rounds(ctx, section, workload, a);
+  const y = rounds(ctx, section, workload, b);
+  if (!x || !y || x.length === 0 || x.length !== y.length) return undefined;
+  return stats(x.map((ns, r) => y[r] / ns)).median;
 }
 
 const lowest = (...values: (number | undefined)[]) => (values.some((v) => v === undefined) ? undefined : Math.min(...(values as number[])));
@@ -775,6 +794,11 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
     progress.end();
   }
   const { ratios: r, targets } = ratios(ctx, memory);
+  const ceiling = lowest(speedup(ctx, 'codec', 'unique', 'floor', 'ts-single'), speedup(ctx, 'codec', 'shared', 'floor', 'ts-single'));
+  if (ceiling !== undefined) {
+    ctx.notes.push(`single record: an encoder returning a fresh Uint8Array that cost nothing but the allocation (the floor row) ` +
+      `would be ${ceiling.toFixed(2)}× the hand-written one here (single_vs_js's ceiling; the lower of the two workloads)`);
+  }
   const pkg = packageInfo();
   const report: BenchReport = {
     package: { name: pkg.name, version: pkg.version },

@@ -27,7 +27,8 @@ export interface ReportCase {
   id: string;
   label: string;
   /** package: this package; contender: an alternative in JS; native: compiled code. */
-  kind: 'package' | 'contender' | 'native';
+  /** floor: no contender but what part of every contender's work costs by itself. */
+  kind: 'package' | 'contender' | 'native' | 'floor';
   status: 'ok' | 'excluded' | 'skipped';
   note?: string;
   opsPerRound: number;
@@ -140,7 +141,7 @@ export function renderTable(r: BenchReport): string {
     `heap used ${signed(m.growth.heapUsed)}, external ${signed(m.growth.external)}; WebAssembly memory ${mib(m.before.wasm)} → ${mib(m.after.wasm)}`);
   lines.push(`  RSS ${mib(m.before.rss)} → ${mib(m.after.rss)} (${signed(m.growth.rss)}); ${m.rss.samples.length} readings during the run: ` +
     `${mib(m.rss.min)} to ${mib(m.rss.max)}, median of the first half ${mib(m.rss.firstHalfMedian)}, of the second ${mib(m.rss.secondHalfMedian)}`);
-  lines.push('', 'Targets (ratios from this run; medians)');
+  lines.push('', 'Targets (ratios from this run: the median of the per-round ratios of interleaved rounds)');
   for (const key of RATIO_KEYS) lines.push(`  ${formatTarget(key, r.targets[key])}`);
   for (const note of r.notes) lines.push(`note: ${note}`);
   lines.push(`(${r.seconds.toFixed(1)} s)`, '');
@@ -151,7 +152,7 @@ export function renderTable(r: BenchReport): string {
 
 const escapeXml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const COLORS: Record<ReportCase['kind'], string> = { package: '#2563eb', contender: '#9ca3af', native: '#f59e0b' };
+const COLORS: Record<ReportCase['kind'], string> = { package: '#2563eb', contender: '#9ca3af', native: '#f59e0b', floor: '#e5e7eb' };
 
 /** A horizontal bar chart of operations per second (log scale), one group per section and workload, and the targets. */
 export function renderSvg(r: BenchReport): string {
