@@ -110,7 +110,8 @@ describe('bench --smoke', () => {
   it('has every case, each measured (or skipped with a reason)', () => {
     expect(report.quick).toBe(true);
     const expected = [
-      ...['unique', 'shared'].flatMap((w) => ['batch', 'single', 'into', 'ts', 'ts-bulk', 'ts-into', 'ts-single', 'koffi', 'c'].map((id) => `codec/${w}/${id}`)),
+      ...['unique', 'shared'].flatMap((w) => ['batch', 'single', 'into', 'ts', 'ts-bulk', 'ts-into', 'ts-single', 'koffi', 'c', 'floor', 'batch-floor'].map((id) => `codec/${w}/${id}`)),
+      ...['into-cached', 'into-uncached', 'check-cached', 'check-uncached'].map((id) => `caches/unique/${id}`),
       ...['unique', 'shared'].flatMap((w) => ['wasm', 'c'].map((id) => `kernel/${w}/${id}`)),
       ...['validate', 'decode', 'js-validate', 'js-decode'].map((id) => `read/-/${id}`),
       ...['raw', 'bytes', 'object', 'ensure-new', 'ensure-known', 'map-get', 'ensure-known-rinfo'].map((id) => `bridge/-/${id}`),
@@ -171,6 +172,21 @@ describe('bench --smoke', () => {
     for (const key of RATIO_KEYS.filter((k) => report.targets[k].met === false)) {
       expect(stdout).toMatch(new RegExp(`${key}.*MISSED`));
     }
+    // Each ratio is the median of the per-round ratios of its two contenders (paired rounds).
+    const rounds = (id: string) => report.cases.find((c) => `${c.section}/${c.workload ?? '-'}/${c.id}` === id)!.rounds;
+    const paired = (a: string, b: string) => {
+      const x = rounds(a);
+      const y = rounds(b);
+      expect(x.length).toBe(y.length);
+      const r = x.map((ns, i) => y[i] / ns).sort((p, q) => p - q);
+      const mid = r.length >> 1;
+      return r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
+    };
+    expect(report.ratios.validate_vs_js).toBeCloseTo(paired('read/-/validate', 'read/-/js-validate'), 2); // ratios are kept to 3 decimals
+    expect(report.ratios.into_vs_js).toBeCloseTo(Math.min(paired('codec/unique/into', 'codec/unique/ts-into'), paired('codec/shared/into', 'codec/shared/ts-into')), 2);
+    // The floors' ceilings are printed as notes.
+    expect(report.notes.some((n) => /^ceiling of single_vs_js: .* \d+\.\d\d× \(unique names\)/.test(n))).toBe(true);
+    expect(report.notes.some((n) => /^ceiling of codec_vs_js_\*: /.test(n))).toBe(true);
     // With a C compiler and the conformance library here, every ratio is measured.
     expect(report.ratios.codec_vs_js_unique).not.toBeNull();
     expect(report.ratios.codec_vs_js_shared).not.toBeNull();

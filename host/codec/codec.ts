@@ -7,13 +7,13 @@
 import { instantiateCodec, type CodecExports } from './loader.js';
 import { BatchEncoder, type BatchResult } from './batch-encoder.js';
 import { InputSnapshot } from './input.js';
-import { CodecMemory } from './memory.js';
+import { CodecMemory, type CodecTuning } from './memory.js';
 import { RecordWriter } from './one-record.js';
 import { CodecReader, type RawDecode } from './reader.js';
 import type { ResolvedOptions } from './options.js';
 import type { DecodedPeerTargetName, PeerInput, PeerTargetNameInput } from './types.js';
 
-export { CodecFaultError, MAX_MEMORY_BYTES } from './memory.js';
+export { CodecFaultError, MAX_MEMORY_BYTES, type CodecTuning } from './memory.js';
 export { familyFlag } from './input.js';
 export type { RawDecode } from './reader.js';
 
@@ -24,8 +24,8 @@ export class Codec {
   private readonly batch: BatchEncoder;
   private readonly reader: CodecReader;
 
-  constructor(wasm: CodecExports = instantiateCodec()) {
-    this.memory = new CodecMemory(wasm);
+  constructor(wasm: CodecExports = instantiateCodec(), tuning?: CodecTuning) {
+    this.memory = new CodecMemory(wasm, tuning);
     this.writer = new RecordWriter(this.memory, this.snapshot);
     this.batch = new BatchEncoder(this.memory, this.snapshot);
     this.reader = new CodecReader(this.memory);

@@ -4,14 +4,12 @@
 //
 // Memory, from the module's heap base up:
 //   result   the decode result record (SIZEOF_RESULT)
-//   names    an arena of interned target names (UTF-16), reset when it fills
 //   work     per call: input records | status records | peer texts | spilled names | output
 import * as L from '../generated/layout.js';
 import { instantiateCodec, type CodecExports } from './loader.js';
 import { PeerTargetNameError } from './errors.js';
 
 const PAGE = 65536;
-export const NAME_ARENA_BYTES = 256 * 1024;
 /** A batch is encoded in chunks whose worst case fits this many bytes of work memory. */
 const CHUNK_BUDGET = 1 << 20;
 export const MAX_CHUNK_RECORDS = 4096;
@@ -21,6 +19,12 @@ export const TEXT_SLOT = (L.MAX_PEER_TEXT_LENGTH + 1 + 7) & ~7;
 export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
 
 export const align8 = (n: number) => (n + 7) & ~7;
+
+/** Switches for measuring what a cache buys (the bench); every codec the API uses has the defaults. */
+export interface CodecTuning {
+  /** Cache the views handed out and copied from (default true). */
+  viewCache?: boolean;
+}
 
 /** A failure of the codec itself (a trap): the instance was replaced, the call may be retried. */
 export class CodecFaultError extends Error {
@@ -57,6 +61,9 @@ export interface ChunkLayout {
  * grew, or the instance was replaced), every view made before is dropped.
  */
 export class ViewCache {
+  /** `cached` false: a fresh subarray() every call (the bench's "caches" rows measure the difference). */
+  constructor(private readonly cached = true) {}
+
   private source: Uint8Array | undefined;
   private at = -1;
   private readonly views = new Map<number, Uint8Array>();
@@ -65,6 +72,7 @@ export class ViewCache {
   private last: Uint8Array | undefined;
 
   get(u8: Uint8Array, at: number, length: number): Uint8Array {
+    if (!this.cached) return u8.subarray(at, at + length);
     if (u8 !== this.source || at !== this.at) {
       this.views.clear();
       this.source = u8;
@@ -102,12 +110,8 @@ export class CodecMemory {
   i32!: Int32Array;
   /** Where the decode result record is. */
   result = 0;
-  arenaStart = 0;
-  arenaUsed = 0;
   /** Where the work region starts. */
   workStart = 0;
-  /** Interned names: where each one's units are in the arena. */
-  readonly names = new Map<string, number>();
   /** Bytes of the current chunk's spill area in use. */
   spillUsed = 0;
   private readonly layouts = new Map<number, ChunkLayout>();
@@ -115,20 +119,19 @@ export class CodecMemory {
   private single: ChunkLayout | undefined;
   private singleMax = -1;
   /** Caches of views into this memory, dropped with it. */
-  readonly recordViews = new ViewCache();
-  readonly checkedViews = new ViewCache();
+  readonly recordViews: ViewCache;
+  readonly checkedViews: ViewCache;
 
-  constructor(wasm: CodecExports) {
+  constructor(wasm: CodecExports, tuning: CodecTuning = {}) {
+    this.recordViews = new ViewCache(tuning.viewCache ?? true);
+    this.checkedViews = new ViewCache(tuning.viewCache ?? true);
     this.adopt(wasm);
   }
 
   private adopt(wasm: CodecExports): void {
     this.wasm = wasm;
     this.result = align8(wasm.heap_base());
-    this.arenaStart = align8(this.result + L.SIZEOF_RESULT);
-    this.arenaUsed = 0;
-    this.workStart = this.arenaStart + NAME_ARENA_BYTES;
-    this.names.clear();
+    this.workStart = align8(this.result + L.SIZEOF_RESULT);
     this.layouts.clear();
     this.single = undefined;
     this.singleMax = -1;
@@ -208,14 +211,9 @@ export class CodecMemory {
     return Math.max(1, Math.min(MAX_CHUNK_RECORDS, Math.floor(CHUNK_BUDGET / worst)));
   }
 
-  /** Starts a chunk (or a single record): an empty spill area, and the arena afresh when it is nearly full. */
+  /** Starts a chunk (or a single record): an empty spill area. */
   startChunk(): void {
     this.spillUsed = 0;
-    // Past three quarters full, start the arena afresh: cheaper than tracking what is still used.
-    if (this.arenaUsed > (NAME_ARENA_BYTES * 3) >>> 2) {
-      this.names.clear();
-      this.arenaUsed = 0;
-    }
   }
 
   /** Runs a call into the codec; a trap re-creates the instance (CodecFaultError). */

@@ -1,27 +1,15 @@
 // Moving a record's strings into the codec's memory: the peer text as ASCII bytes, the target name
-// as UTF-16 units (interned in the names arena, or spilled for the chunk), or both as ASCII bytes
-// that the codec widens itself (FLAG_NAME_ASCII).
+// as UTF-16 units (in the chunk's spill area), or both as ASCII bytes that the codec widens itself
+// (FLAG_NAME_ASCII).
 import * as L from '../generated/layout.js';
-import { align8, NAME_ARENA_BYTES, type ChunkLayout, type CodecMemory } from './memory.js';
+import type { ChunkLayout, CodecMemory } from './memory.js';
 import type { InputSnapshot } from './input.js';
 
-/** Names longer than this are never interned: they would crowd out the names that repeat. */
-const MAX_INTERNED_UNITS = 1024;
-
-/** Puts a name's units in memory and returns where: interned in the arena, or spilled for this chunk. */
+/** Puts a name's units in this chunk's spill area and returns where. */
 function placeName(m: CodecMemory, name: string, spill: number): number {
-  const known = m.names.get(name);
-  if (known !== undefined) return known;
   const n = name.length;
-  let at: number;
-  if (n <= MAX_INTERNED_UNITS && m.arenaUsed + 2 * n <= NAME_ARENA_BYTES) {
-    at = m.arenaStart + m.arenaUsed;
-    m.arenaUsed += align8(2 * n);
-    m.names.set(name, at);
-  } else {
-    at = spill + m.spillUsed;
-    m.spillUsed += 2 * n;
-  }
+  const at = spill + m.spillUsed;
+  m.spillUsed += 2 * n;
   const u16 = m.u16;
   const base = at >>> 1;
   for (let i = 0; i < n; i++) u16[base + i] = name.charCodeAt(i);
@@ -39,7 +27,7 @@ function placeText(m: CodecMemory, text: string, at: number): number {
   return n;
 }
 
-/** Moves one record's strings in unit by unit: text into its slot, the name interned or spilled. */
+/** Moves one record's strings in unit by unit: text into its slot, the name into the spill area. */
 export function placeSlow(m: CodecMemory, r: number, text: string | undefined, name: string | undefined, textAt: number, spill: number, maxUnits: number): void {
   const u32 = m.u32;
   if (text !== undefined) {
