@@ -45,6 +45,7 @@ interface Report {
     rss: { samples: number[]; min: number; max: number; firstHalfMedian: number; secondHalfMedian: number };
   };
   ratios: Record<string, number | null>;
+  notes: string[];
   targets: Record<string, { value: number | null; target: number; comparison: string; met: boolean | null }>;
 }
 

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { PeerTargetNameError, decodePeerTargetName, encodePeerTargetName } from '../host/index.js';
+import { formatIPv6 } from '../host/codec/address.js';
 import {
   AF_INET, AF_INET6, AT, referenceIPv4Bytes, referenceIPv6Bytes, u16be, u16le, u32le,
 } from './support/spec-reference.js';
@@ -230,5 +231,43 @@ describe('agrees with net.isIPv4 / net.isIPv6', () => {
       }
     }
     expect([...seen].sort()).toEqual(['accept ipv4', 'accept ipv6', 'named zone', 'node rejects', 'zone too large']);
+  });
+});
+
+describe('IPv6 text of decoded addresses (RFC 5952)', () => {
+  /** RFC 5952 §4 read literally, with arrays: the reference the package's array-free formatter must equal. */
+  function rfc5952(bytes: Uint8Array): string {
+    const groups: number[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+    if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${[...bytes.subarray(12)].join('.')}`;
+    let bestStart = -1;
+    let bestLength = 1; // §4.2.2: a single zero group is never '::'
+    for (let i = 0; i < 8;) {
+      let j = i;
+      while (j < 8 && groups[j] === 0) j++;
+      if (j - i > bestLength) { bestStart = i; bestLength = j - i; } // §4.2.3: the first of equal runs
+      i = j === i ? i + 1 : j;
+    }
+    const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':'); // §4.1, §4.3: no leading zeros, lower case
+    return bestStart < 0 ? hex(groups) : `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  }
+
+  it('equals the literal reading of RFC 5952 on 20,000 addresses rich in zero runs, at any offset', () => {
+    const bytes = new Uint8Array(18);
+    const groups = [0, 0, 0, 0xffff, 1, 0x10, 0xabcd];
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 0x1_0000_0000);
+    for (let n = 0; n < 20_000; n++) {
+      for (let i = 0; i < 8; i++) {
+        const g = n % 5 === 0 ? Math.floor(random() * 0x10000) : groups[Math.floor(random() * groups.length)];
+        bytes[1 + 2 * i] = g >> 8;
+        bytes[2 + 2 * i] = g & 255;
+      }
+      if (n % 11 === 0) bytes.fill(0, 1, 11).fill(0xff, 11, 13);
+      const text = formatIPv6(bytes, 1);
+      expect(text).toBe(rfc5952(bytes.subarray(1, 17)));
+      expect(net.isIPv6(text)).toBe(true);
+    }
+    expect(formatIPv6(new Uint8Array([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]))).toBe('2001:db8::1:0:0:1');
   });
 });

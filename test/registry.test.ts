@@ -2,7 +2,7 @@
 // registry says it holds must be exactly what the native side holds.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openBridge, PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
-import { ipv6Text, PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/bridge/registry.js';
+import { PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/bridge/registry.js';
 import { formatIPv6 } from '../host/codec/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 import { loadConformance, type Conformance } from './support/conformance.js';
@@ -105,20 +105,6 @@ describe('PeerRegistry', () => {
     expect(() => empty.ensure({ address: '192.0.2.20', port: 20 })).toThrow(PeerTargetNameError);
     expect(empty.stats).toMatchObject({ size: 0, failed: 1 });
     expect(native.peerCount(fd)).toBe(cases.length);
-  });
-
-  it('ipv6Text writes what formatIPv6 writes', () => {
-    const bytes = new Uint8Array(18);
-    const groups = [0, 0, 0, 0xffff, 1, 0x10, 0xabcd];
-    for (let n = 0; n < 20_000; n++) {
-      for (let i = 0; i < 8; i++) {
-        const g = n % 5 === 0 ? Math.floor(Math.random() * 0x10000) : groups[Math.floor(Math.random() * groups.length)];
-        bytes[1 + 2 * i] = g >> 8;
-        bytes[2 + 2 * i] = g & 255;
-      }
-      if (n % 11 === 0) bytes.fill(0, 1, 11).fill(0xff, 11, 13);
-      expect(ipv6Text(bytes, 1)).toBe(formatIPv6(bytes.subarray(1, 17)));
-    }
   });
 
   it('100,000 distinct peers with an LRU bound of 10,000: native holds exactly the 10,000 most recent', () => {

@@ -224,39 +224,7 @@ function canonicalOfKey(key: AddressKey, flowInfo: number): CanonicalPeer {
     scratch[2 * i + 1] = unit >>> 8;
   }
   const scopeId = (key.charCodeAt(9) | (key.charCodeAt(10) << 16)) >>> 0;
-  return Object.freeze({ family: 'IPv6', address: ipv6Text(scratch, 0), port, scopeId, flowInfo });
-}
-
-/**
- * The 16 address bytes at `at` as formatIPv6 writes them (RFC 5952: lower case, no leading zeros,
- * the longest run of two or more zero groups as '::', the first on a tie, mapped IPv4 dotted),
- * without its arrays: a new IPv6 peer checks its address text against it.
- */
-export function ipv6Text(b: Uint8Array, at: number): string {
-  const g = (i: number) => (b[at + 2 * i] << 8) | b[at + 2 * i + 1];
-  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
-    return `::ffff:${b[at + 12]}.${b[at + 13]}.${b[at + 14]}.${b[at + 15]}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    if (g(i) !== 0) { i++; continue; }
-    let j = i + 1;
-    while (j < 8 && g(j) === 0) j++;
-    if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
-    i = j;
-  }
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += '::';
-      i += bestLength - 1;
-      continue;
-    }
-    if (text.length > 0 && i !== bestStart + bestLength) text += ':';
-    text += g(i).toString(16);
-  }
-  return text;
+  return Object.freeze({ family: 'IPv6', address: formatIPv6(scratch, 0), port, scopeId, flowInfo });
 }
 
 /** True when `text` is the dotted quad of the 4 bytes at `at`, digit for digit (no leading zeros). */
@@ -833,7 +801,7 @@ export class PeerRegistry {
       const s = at + L.SIN6_SCOPE_ID;
       const scopeId = (record[s] | (record[s + 1] << 8) | (record[s + 2] << 16) | (record[s + 3] << 24)) >>> 0;
       if (family !== L.AF_INET6 || scopeId !== guess.scopeId) return undefined;
-      if (ipv6Text(record, at + L.SIN6_ADDR) !== address) return undefined;
+      if (formatIPv6(record, at + L.SIN6_ADDR) !== address) return undefined;
     } else if (family !== L.AF_INET || !isDottedQuadOf(address, record, at + L.SIN_ADDR)) {
       return undefined;
     }
@@ -871,7 +839,7 @@ export class PeerRegistry {
     const port = (storage[2] << 8) | storage[3];
     const v6 = family === L.AF_INET6;
     const key = addressKey(storage, 0);
-    const address = v6 ? formatIPv6(storage.subarray(L.SIN6_ADDR, L.SIN6_ADDR + 16)) : formatIPv4(storage, L.SIN_ADDR);
+    const address = v6 ? formatIPv6(storage, L.SIN6_ADDR) : formatIPv4(storage, L.SIN_ADDR);
     const scopeId = v6 ? (storage[24] | (storage[25] << 8) | (storage[26] << 16) | (storage[27] << 24)) >>> 0 : 0;
     return { key, flow: v6 ? flowOf(storage, 0) : 0, peer: { family: v6 ? 'ipv6' : 'ipv4', address, port, scopeId } };
   }

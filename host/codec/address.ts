@@ -6,21 +6,34 @@ export function formatIPv4(bytes: Uint8Array, at = 0): string {
   return `${bytes[at]}.${bytes[at + 1]}.${bytes[at + 2]}.${bytes[at + 3]}`;
 }
 
-export function formatIPv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
-  if (mapped) return `::ffff:${formatIPv4(bytes, 12)}`;
+/**
+ * The 16 address bytes at `at` as IPv6 text (RFC 5952, as above). Group by group with no arrays:
+ * decode builds one for every IPv6 peer it reads, and a new IPv6 peer of the registry checks its
+ * address text against it.
+ */
+export function formatIPv6(bytes: Uint8Array, at = 0): string {
+  const g = (i: number) => (bytes[at + 2 * i] << 8) | bytes[at + 2 * i + 1];
+  if (g(0) === 0 && g(1) === 0 && g(2) === 0 && g(3) === 0 && g(4) === 0 && g(5) === 0xffff) {
+    return `::ffff:${formatIPv4(bytes, at + 12)}`;
+  }
   let bestStart = -1;
   let bestLength = 1; // a single zero group is never compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
+  for (let i = 0; i < 8;) {
+    if (g(i) !== 0) { i++; continue; }
+    let j = i + 1;
+    while (j < 8 && g(j) === 0) j++;
     if (j - i > bestLength) { bestStart = i; bestLength = j - i; }
     i = j;
   }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text.length > 0 && i !== bestStart + bestLength) text += ':';
+    text += g(i).toString(16);
+  }
+  return text;
 }

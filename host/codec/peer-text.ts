@@ -30,7 +30,7 @@ export function sockaddrText(bytes: Uint8Array, at = 0): string | undefined {
   if (family === L.AF_INET6 && bytes.byteLength >= at + L.SIZEOF_SOCKADDR_IN6) {
     const s = at + L.SIN6_SCOPE_ID;
     const scopeId = (bytes[s] | (bytes[s + 1] << 8) | (bytes[s + 2] << 16) | (bytes[s + 3] << 24)) >>> 0;
-    return peerText(formatIPv6(bytes.subarray(at + L.SIN6_ADDR, at + L.SIN6_ADDR + 16)), port, scopeId);
+    return peerText(formatIPv6(bytes, at + L.SIN6_ADDR), port, scopeId);
   }
   return undefined;
 }

@@ -4,6 +4,7 @@
 // of a long buffer.
 import * as L from '../generated/layout.js';
 import { formatIPv4, formatIPv6 } from './address.js';
+import { unitsText } from './units-text.js';
 import type { CodecMemory } from './memory.js';
 import type { ResolvedOptions } from './options.js';
 import { bufferOf, lengthOf, offsetOf } from './views.js';
@@ -137,7 +138,7 @@ export class CodecReader {
     } else if (family === L.AF_INET6) {
       const f = p + L.SIN6_FLOWINFO;
       peer = {
-        family: 'ipv6', address: formatIPv6(u8.subarray(p + L.SIN6_ADDR, p + L.SIN6_ADDR + 16)), port,
+        family: 'ipv6', address: formatIPv6(u8, p + L.SIN6_ADDR), port,
         flowInfo: ((u8[f] << 24) | (u8[f + 1] << 16) | (u8[f + 2] << 8) | u8[f + 3]) >>> 0,
         scopeId: u32[(p + L.SIN6_SCOPE_ID) >>> 2],
       };
@@ -148,7 +149,7 @@ export class CodecReader {
     const n = inBytes ? stringLength >>> 1 : stringLength;
     const from = (at + L.OFFSET_STRINGS) >>> 1;
     // check() passed: 1 to 32767 units, no lone surrogate.
-    const targetName = String.fromCharCode.apply(null, m.u16.subarray(from, from + n) as unknown as number[]);
+    const targetName = unitsText(m.u16, from, n);
     return {
       protocol: PROTOCOL_NAMES[protocol],
       peer, targetName, stringLength, lengthUnit: inBytes ? 'bytes' : 'units', totalLength: lengthOf(bytes),
@@ -179,10 +180,7 @@ export class CodecReader {
     if (copied < length) checkBeyondCopy(bytes, copied, L.OFFSET_STRINGS + 2 * nameUnits, problems);
     const available = u32[r + L.W_RES_NAME_AVAILABLE];
     const nameAt = (at + L.OFFSET_STRINGS) >>> 1;
-    let name = '';
-    for (let i = 0; i < available; i += 4096) {
-      name += String.fromCharCode.apply(null, m.u16.subarray(nameAt + i, nameAt + Math.min(available, i + 4096)) as unknown as number[]);
-    }
+    const name = unitsText(m.u16, nameAt, available);
     return {
       length,
       present: u32[r + L.W_RES_PRESENT],

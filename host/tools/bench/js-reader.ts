@@ -79,21 +79,19 @@ export function jsDecode(b: Uint8Array): DecodedPeerTargetName {
   } else {
     const a = p + L.SIN6_ADDR;
     peer = {
-      family: 'ipv6', address: formatIPv6(b.subarray(a, a + 16)), port,
+      family: 'ipv6', address: formatIPv6(b, a), port,
       flowInfo: ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0,
       scopeId: u32le(b, p + L.SIN6_SCOPE_ID),
     };
   }
-  // The units as one string: fromCharCode over a Uint16Array view when the name is 2-aligned (the
-  // checks passed: no lone surrogate to keep), else unit by unit.
+  // The units as one string, eight per String.fromCharCode call, read as byte pairs (any
+  // alignment, no view): the technique of the package's own unitsText.
   const s = L.OFFSET_STRINGS;
-  let name: string;
-  if (((b.byteOffset + s) & 1) === 0) {
-    name = String.fromCharCode.apply(null, new Uint16Array(b.buffer, b.byteOffset + s, n) as unknown as number[]);
-  } else {
-    name = '';
-    for (let i = 0; i < n; i++) name += String.fromCharCode(b[s + 2 * i] | (b[s + 2 * i + 1] << 8));
-  }
+  const u = (i: number) => b[s + 2 * i] | (b[s + 2 * i + 1] << 8);
+  let name = '';
+  let i = 0;
+  for (; i + 8 <= n; i += 8) name += String.fromCharCode(u(i), u(i + 1), u(i + 2), u(i + 3), u(i + 4), u(i + 5), u(i + 6), u(i + 7));
+  for (; i < n; i++) name += String.fromCharCode(u(i));
   return {
     protocol: PROTOCOLS[b[0]],
     peer,
