@@ -1,7 +1,9 @@
 // Typed errors: every rule the codec or the host enforces surfaces as a PeerTargetNameError that
 // names the Winsock code, the field and the value, in a message a person can act on.
 import * as L from '../generated/layout.js';
-import { addressPart, ipv4Hint, peerSyntaxHint } from './peer-hints.js';
+import { wordReason, type ReasonContext } from './reason-messages.js';
+
+export type { ReasonContext } from './reason-messages.js';
 
 /** Winsock error names and numbers (docs/reference.md §3), from the shared layout. */
 export const WINSOCK_ERRORS = Object.freeze({
@@ -124,100 +126,18 @@ export class PeerTargetNameError extends Error {
   }
 }
 
-/** What the host knows when it turns a codec reason into words. */
-export interface ReasonContext {
-  /** The peer as the caller gave it (text or address), for encode errors. */
-  peerText?: string;
-  /** The peer was an object, so its text is `peer.address` rather than all of `peer`. */
-  peerIsObject?: boolean;
-  port?: number;
-  scopeId?: number;
-  targetName?: string;
-  maxTargetNameLength: number;
-  /** For decode errors: the buffer's length and the unit the string length was read in. */
-  bufferLength?: number;
-  lengthUnit?: 'units' | 'bytes';
-  offset?: number;
-  length?: number;
-}
-
-const hex = (n: number, width: number) => '0x' + n.toString(16).padStart(width, '0');
-const codePoint = (unit: number) => 'U+' + unit.toString(16).toUpperCase().padStart(4, '0');
-const quote = (s: string | undefined) => JSON.stringify(s ?? '');
-
-type Describe = (detail: number, c: ReasonContext) => [field: string, text: string, value?: unknown];
-
-/** ADDRESS_SYNTAX in words: what is wrong with dotted IPv4 text (host/codec/peer-hints.ts), else that names are not resolved. */
-function addressSyntax(peerText: string | undefined, isObject: boolean): string {
-  const hint = peerText === undefined ? undefined : ipv4Hint(isObject ? peerText : addressPart(peerText));
-  return `${quote(peerText)} is not an IPv4 or IPv6 address${hint !== undefined ? `: ${hint}` : ' (host names are not resolved)'}`;
-}
-
-// One entry per codec reason: the field it is about and the words. The code comes from the reason.
-const REASONS = new Map<number, Describe>([
-  [L.REASON_PROTOCOL_RANGE, (d) => ['protocol',
-    `${d} is not a SOCKET_SECURITY_PROTOCOL: use 0 (default), 1 (ipsec) or 2 (ipsec2)`, d]],
-  [L.REASON_PEER_MISSING, () => ['peer',
-    'a dgram socket needs a peer address and port; only a stream socket may leave PeerAddress all zero']],
-  [L.REASON_PEER_SYNTAX, (_d, c) => ['peer',
-    `${quote(c.peerText)} is not 'address:port'${peerSyntaxHint(c.peerText ?? '')}`, c.peerText]],
-  [L.REASON_PEER_TEXT_TOO_LONG, (d, c) => [c.peerIsObject ? 'peer.address' : 'peer',
-    `${c.peerText?.length ?? d} characters is longer than any IP address and port can be (${L.MAX_PEER_TEXT_LENGTH} at most)`, c.peerText]],
-  [L.REASON_ADDRESS_SYNTAX, (_d, c) => ['peer.address', addressSyntax(c.peerText, c.peerIsObject === true), c.peerText]],
-  [L.REASON_ZONE_NAMED, (_d, c) => ['peer.address',
-    `${quote(c.peerText)} has a named zone; only a numeric zone (an interface index, e.g. %7) fits in sin6_scope_id`,
-    c.peerText]],
-  [L.REASON_ZONE_RANGE, (_d, c) => ['peer.address',
-    `the zone in ${quote(c.peerText)} is larger than 4294967295, the largest sin6_scope_id`, c.peerText]],
-  [L.REASON_ZONE_CONFLICT, (d, c) => ['peer.scopeId',
-    `scopeId ${c.scopeId} disagrees with the zone %${d} in the address ${quote(c.peerText)}`, c.scopeId]],
-  [L.REASON_FLOWINFO_ON_IPV4, (d) => ['peer.flowInfo',
-    `flowInfo ${d} is given for an IPv4 address; sockaddr_in has no flow information`, d]],
-  [L.REASON_SCOPE_ON_IPV4, (d) => ['peer.scopeId',
-    `scopeId ${d} is given for an IPv4 address; sockaddr_in has no scope id`, d]],
-  [L.REASON_ADDRESS_UNSPECIFIED, (_d, c) => ['peer.address',
-    `${c.peerText !== undefined ? quote(c.peerText) + ' is' : 'PeerAddress holds'} the unspecified address; ` +
-    'a dgram peer must be an address one can send to', c.peerText]],
-  [L.REASON_PORT_ZERO, () => ['peer.port', 'port 0 is not a valid peer port', 0]],
-  [L.REASON_PORT_RANGE, (d, c) => ['peer.port',
-    `${c.port !== undefined ? `port ${c.port}` : `the port in ${quote(c.peerText)}`} is out of range: a port is 1 to 65535`,
-    c.port ?? c.peerText]],
-  [L.REASON_FAMILY_MISMATCH, (d, c) => ['peer.family',
-    `${quote(c.peerText)} is an ${d === L.AF_INET ? 'IPv4' : 'IPv6'} address, not of the family given`, c.peerText]],
-  [L.REASON_FAMILY_UNSUPPORTED, (d) => ['peer.family',
-    `address family ${d} is neither AF_INET (${L.AF_INET}) nor AF_INET6 (${L.AF_INET6}, Windows' number)`, d]],
-  [L.REASON_NAME_EMPTY, () => ['targetName', 'the target name is empty; an SPN such as host/server.example.com is needed', '']],
-  [L.REASON_NAME_NUL, (d) => ['targetName',
-    `U+0000 at index ${d}: a target name cannot hold a NUL (Windows would read it as the end)`, d]],
-  [L.REASON_NAME_SURROGATE, (d, c) => ['targetName',
-    `unpaired surrogate${c.targetName !== undefined ? ' ' + codePoint(c.targetName.charCodeAt(d)) : ''} at index ${d}: ` +
-    'a target name must be well-formed UTF-16', d]],
-  [L.REASON_NAME_TOO_LONG, (d, c) => ['targetName',
-    `${d} UTF-16 units is longer than the maximum of ${c.maxTargetNameLength} (option maxTargetNameLength)`, d]],
-  [L.REASON_STRING_LENGTH_ODD, (d) => ['stringLength',
-    `${d} is odd, but it counts bytes here and a UTF-16 string has an even number of bytes`, d]],
-  [L.REASON_STRING_BEYOND_BUFFER, (d, c) => ['stringLength',
-    `PeerTargetNameStringLen ${d} (${c.lengthUnit}) needs ` +
-    `${L.OFFSET_STRINGS + (c.lengthUnit === 'bytes' ? d : d * 2)} bytes, but the buffer has ${c.bufferLength}`, d]],
-  [L.REASON_BUFFER_SHORT, (d) => ['length',
-    `${d} bytes is shorter than sizeof(SOCKET_PEER_TARGET_NAME), ${L.SIZEOF_PEER_TARGET_NAME}`, d]],
-  [L.REASON_PADDING_NONZERO, (d, c) => ['padding',
-    `byte ${c.offset} is ${hex(d, 2)}; the padding after SecurityProtocol must be zero`, d]],
-  [L.REASON_PEER_SLACK_NONZERO, (d, c) => ['peer',
-    `byte ${c.offset} is ${hex(d, 2)}; PeerAddress must be zero beyond its sockaddr (and in sin_zero)`, d]],
-  [L.REASON_TAIL_NONZERO, (d, c) => ['tail',
-    `byte ${c.offset} is ${hex(d, 2)}; the bytes after the target name must be zero (its NUL terminator)`, d]],
-]);
-
-/** Turns a codec reason and detail into the error, with the context the host knows. */
+/**
+ * Turns a codec reason and detail into the error, with the context the host knows. The words are
+ * the shared table's (reason-messages.ts), and so is the field, in SOCKET_PEER_TARGET_NAME's terms.
+ */
 export function reasonError(reason: number, detail: number, context: ReasonContext): PeerTargetNameError {
   const code = winsockName(reason >> L.REASON_SHIFT);
-  const describe = REASONS.get(reason);
-  if (code === undefined || describe === undefined) {
+  const words = wordReason(reason, detail, context);
+  if (code === undefined || words === undefined) {
     // Only a codec/host mismatch gets here; say so rather than invent a message.
     return new PeerTargetNameError('WSAEINVAL', 'codec', `unknown codec reason ${reason} (detail ${detail})`, { reason });
   }
-  const [field, text, value] = describe(detail, context);
+  const [field, text, value] = words;
   return new PeerTargetNameError(code, field, text, {
     value, reason, offset: context.offset, length: context.length,
   });

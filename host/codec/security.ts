@@ -8,6 +8,8 @@ import * as L from '../generated/layout.js';
 import { sharedCodec } from './codec.js';
 import type { CodecExports } from './loader.js';
 import { PeerTargetNameError, quotedOf, reasonError, thrownText, winsockName } from './errors.js';
+import { wordReason, type ReasonContext, type StructName } from './reason-messages.js';
+import { allowedFlags, INFO_FLAGS, IPSEC_FLAGS, SETTINGS_FLAGS, type FlagTable } from './security-flags.js';
 import { resolveOptions, type ResolvedOptions } from './options.js';
 import { lengthOf, typedArrayKind } from './views.js';
 import { asBytes, decodedPeer, problemsOf, protocolName } from './decode.js';
@@ -35,29 +37,7 @@ export const SIZEOF_SOCKET_SECURITY_QUERY_INFO = L.SIZEOF_SECURITY_QUERY_INFO;
 
 // ---- flags -----------------------------------------------------------------------------------
 
-/** [mstcpip.h name, short name, bit]. Inputs take either name; outputs give the header's. */
-type FlagTable = readonly (readonly [name: string, short: string, bit: number])[];
-
-const SETTINGS_FLAGS: FlagTable = [
-  ['SOCKET_SETTINGS_GUARANTEE_ENCRYPTION', 'guarantee-encryption', L.SOCKET_SETTINGS_GUARANTEE_ENCRYPTION],
-  ['SOCKET_SETTINGS_ALLOW_INSECURE', 'allow-insecure', L.SOCKET_SETTINGS_ALLOW_INSECURE],
-];
-const IPSEC_FLAGS: FlagTable = [
-  ['SOCKET_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION', 'skip-filter-instantiation',
-    L.SOCKET_SETTINGS_IPSEC_SKIP_FILTER_INSTANTIATION],
-  ['SOCKET_SETTINGS_IPSEC_OPTIONAL_PEER_NAME_VERIFICATION', 'optional-peer-name-verification',
-    L.SOCKET_SETTINGS_IPSEC_OPTIONAL_PEER_NAME_VERIFICATION],
-  ['SOCKET_SETTINGS_IPSEC_ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED', 'allow-first-inbound-pkt-unencrypted',
-    L.SOCKET_SETTINGS_IPSEC_ALLOW_FIRST_INBOUND_PKT_UNENCRYPTED],
-  ['SOCKET_SETTINGS_IPSEC_PEER_NAME_IS_RAW_FORMAT', 'peer-name-is-raw-format',
-    L.SOCKET_SETTINGS_IPSEC_PEER_NAME_IS_RAW_FORMAT],
-];
-const INFO_FLAGS: FlagTable = [
-  ['SOCKET_INFO_CONNECTION_SECURED', 'connection-secured', L.SOCKET_INFO_CONNECTION_SECURED],
-  ['SOCKET_INFO_CONNECTION_ENCRYPTED', 'connection-encrypted', L.SOCKET_INFO_CONNECTION_ENCRYPTED],
-  ['SOCKET_INFO_CONNECTION_IMPERSONATED', 'connection-impersonated', L.SOCKET_INFO_CONNECTION_IMPERSONATED],
-];
-
+// The tables are security-flags.ts's: the reason table words unknown bits with them too.
 const flagMap = (table: FlagTable) => Object.freeze(Object.fromEntries(table.map(([name, , bit]) => [name, bit])));
 /** SecurityFlags of SOCKET_SECURITY_SETTINGS[_IPSEC], by their mstcpip.h names. */
 export const SOCKET_SETTINGS_FLAGS = flagMap(SETTINGS_FLAGS);
@@ -71,9 +51,6 @@ function show(v: unknown): string {
   // Through the internal slots and textOf: nothing of the caller's code runs to say what a value is.
   return typedArrayKind(v) === 'Uint8Array' ? `${lengthOf(v as Uint8Array)} bytes` : quotedOf(v);
 }
-
-const hex = (n: number) => '0x' + (n >>> 0).toString(16).padStart(2, '0');
-const allowed = (table: FlagTable) => table.map(([name, short, bit]) => `${name} / '${short}' (${hex(bit)})`).join(', ');
 
 function flagsIn(value: unknown, table: FlagTable, field: string): number {
   if (value === undefined || value === null) return 0;
@@ -93,7 +70,7 @@ function flagsIn(value: unknown, table: FlagTable, field: string): number {
       const entry = table.find(([full, short]) => name === full || name === short);
       if (entry === undefined) {
         throw new PeerTargetNameError('WSAEINVAL', field,
-          `${show(name)} (at index ${i}) is not a flag here; use ${allowed(table)}`, { value: name });
+          `${show(name)} (at index ${i}) is not a flag here; use ${allowedFlags(table)}`, { value: name });
       }
       bits |= entry[2];
     }
@@ -181,8 +158,7 @@ function utf16(bytes: Uint8Array, at: number, units: number): string {
 interface SecurityContext {
   /** 'settings', 'template' or 'info': the first part of every field name. */
   prefix: string;
-  struct: string;
-  size: number;
+  struct: StructName;
   bufferLength?: number;
   offset?: number;
   length?: number;
@@ -202,56 +178,29 @@ const FIELD_NAMES = new Map<number, string>([
   [L.SEC_FIELD_PEER, 'peer'],
 ]);
 
-/** The label of a credential field, for messages; they never quote a credential's content. */
-const credentialLabel = (field: number) => CREDENTIALS[field - L.SEC_FIELD_USER_NAME]?.[1] ?? 'string';
-
-type Describe = (detail: number, field: number, c: SecurityContext) => string;
-
-// One entry per codec reason these structs raise. The Winsock code comes from the reason.
-const MESSAGES = new Map<number, Describe>([
-  [L.REASON_PROTOCOL_RANGE, (d) =>
-    `${d} is not a SOCKET_SECURITY_PROTOCOL: use 0 (default), 1 (ipsec) or 2 (ipsec2)`],
-  [L.REASON_IPSEC_SETTINGS_PROTOCOL, () =>
-    "SOCKET_SECURITY_SETTINGS_IPSEC needs protocol 'ipsec' (1) or 'ipsec2' (2), not 'default' (0)"],
-  [L.REASON_SECURITY_FLAGS_UNKNOWN, (d) =>
-    `bits ${hex(d)} are not SecurityFlags; use ${allowed(SETTINGS_FLAGS)}`],
-  [L.REASON_IPSEC_FLAGS_UNKNOWN, (d) =>
-    `bits ${hex(d)} are not IpsecFlags; use ${allowed(IPSEC_FLAGS)}`],
-  [L.REASON_INFO_FLAGS_UNKNOWN, (d) =>
-    `bits ${hex(d)} are not SOCKET_SECURITY_QUERY_INFO flags; known: ${allowed(INFO_FLAGS)}`],
-  [L.REASON_NAME_NUL, (d, f) =>
-    `U+0000 at index ${d} of the ${credentialLabel(f)}: a credential string cannot hold a NUL`],
-  [L.REASON_NAME_SURROGATE, (d, f) =>
-    `unpaired surrogate at index ${d} of the ${credentialLabel(f)}: it must be well-formed UTF-16`],
-  [L.REASON_NAME_TOO_LONG, (d, f) =>
-    `${d} UTF-16 units is longer than a ${credentialLabel(f)} can be (${L.MAX_CREDENTIAL_STRING_LENGTH}, a UNICODE_STRING)`],
-  [L.REASON_STRING_LENGTH_ODD, (d, f) =>
-    `the ${credentialLabel(f)}'s length ${d} is odd, but it counts bytes and a UTF-16 string has an even number`],
-  [L.REASON_STRING_BEYOND_BUFFER, (d, _f, c) =>
-    `the strings' lengths add up to ${d} bytes, which need ${L.SSI_STRINGS + d} bytes, but the buffer has ${c.bufferLength}`],
-  [L.REASON_BUFFER_SHORT, (d, _f, c) =>
-    `${d} bytes is shorter than sizeof(${c.struct}), ${c.size}`],
-  [L.REASON_RESERVED_NONZERO, (d, _f, c) =>
-    `byte ${c.offset} is ${hex(d)}; Reserved and Reserved2 must be zero`],
-  [L.REASON_PADDING_NONZERO, (d, _f, c) =>
-    `byte ${c.offset} is ${hex(d)}; the padding before Reserved2 must be zero`],
-  [L.REASON_TAIL_NONZERO, (d, _f, c) =>
-    `byte ${c.offset} is ${hex(d)}; the bytes after the strings must be zero`],
-  [L.REASON_FAMILY_UNSUPPORTED, (d) =>
-    `address family ${d} is neither AF_INET (${L.AF_INET}) nor AF_INET6 (${L.AF_INET6}, Windows' number)`],
-]);
-
+/**
+ * A codec reason about one of these structs as an error. The words come from the one reason table
+ * (reason-messages.ts), told which struct and, for a credential, which string: only its label,
+ * never its content. The field is the one the codec names, under the struct's prefix.
+ */
 function securityError(reason: number, detail: number, field: number, c: SecurityContext): PeerTargetNameError {
   const code = winsockName(reason >> L.REASON_SHIFT);
-  const describe = MESSAGES.get(reason);
   const name = FIELD_NAMES.get(field);
-  if (code === undefined || describe === undefined || name === undefined) {
+  const context: ReasonContext = {
+    struct: c.struct,
+    credential: CREDENTIALS[field - L.SEC_FIELD_USER_NAME]?.[1],
+    // The IPsec struct's string lengths count bytes.
+    lengthUnit: 'bytes',
+    bufferLength: c.bufferLength, offset: c.offset, length: c.length,
+  };
+  const words = wordReason(reason, detail, context);
+  if (code === undefined || words === undefined || name === undefined) {
     // Only a codec/host mismatch gets here; say so rather than invent a message.
     return new PeerTargetNameError('WSAEINVAL', `${c.prefix}.codec`,
       `unknown codec reason ${reason} (detail ${detail}, field ${field})`, { reason });
   }
-  // Counts and indexes are safe to show; a credential's content never is.
-  return new PeerTargetNameError(code, `${c.prefix}.${name}`, describe(detail, field, c), {
+  // Counts and indexes are safe to show; a credential's content never is: the value is the detail.
+  return new PeerTargetNameError(code, `${c.prefix}.${name}`, words[1], {
     value: detail, reason, offset: c.offset, length: c.length,
   });
 }
@@ -357,8 +306,9 @@ export interface DecodedSocketSecuritySettings {
   totalLength: number;
 }
 
-const SETTINGS_CONTEXT: SecurityContext = { prefix: 'settings', struct: 'SOCKET_SECURITY_SETTINGS', size: L.SIZEOF_SECURITY_SETTINGS };
-const IPSEC_CONTEXT: SecurityContext = { prefix: 'settings', struct: 'SOCKET_SECURITY_SETTINGS_IPSEC', size: L.SIZEOF_SECURITY_SETTINGS_IPSEC };
+const SETTINGS_CONTEXT: SecurityContext = { prefix: 'settings', struct: 'SOCKET_SECURITY_SETTINGS' };
+const IPSEC_CONTEXT: SecurityContext = { prefix: 'settings', struct: 'SOCKET_SECURITY_SETTINGS_IPSEC' };
+const TEMPLATE_CONTEXT: SecurityContext = { prefix: 'template', struct: 'SOCKET_SECURITY_QUERY_TEMPLATE' };
 
 /**
  * Encodes the buffer for WSASetSocketSecurity: SOCKET_SECURITY_SETTINGS (8 bytes), or with `ipsec`
@@ -574,7 +524,7 @@ export function encodeSocketSecurityQueryTemplate(template: SocketSecurityQueryT
     const reason = view.getInt32(at + status + L.SEC_ST_REASON, true);
     if (reason !== 0) {
       throw securityError(reason, view.getUint32(at + status + L.SEC_ST_DETAIL, true), view.getUint32(at + status + L.SEC_ST_FIELD, true),
-        { prefix: 'template', struct: 'SOCKET_SECURITY_QUERY_TEMPLATE', size: L.SIZEOF_SECURITY_QUERY_TEMPLATE });
+        TEMPLATE_CONTEXT);
     }
     return memory.slice(at + out, at + out + size);
   });
@@ -593,10 +543,10 @@ export function decodeSocketSecurityQueryTemplate(
   const view = asBytes(bytes);
   const resolved = resolveOptions({ socketType: resolveOptions(options).socketType, lengthUnit: 'units' });
   const length = view.length;
+  // The host checks these two rules itself (the codec reads the template as a SOCKET_PEER_TARGET_NAME);
+  // they are worded by the same table as the codec's.
   if (length < L.SIZEOF_SECURITY_QUERY_TEMPLATE) {
-    throw new PeerTargetNameError('WSAEMSGSIZE', 'template.length',
-      `${length} bytes is shorter than sizeof(SOCKET_SECURITY_QUERY_TEMPLATE), ${L.SIZEOF_SECURITY_QUERY_TEMPLATE}`,
-      { value: length, offset: 0, length });
+    throw securityError(L.REASON_BUFFER_SHORT, length, L.SEC_FIELD_LENGTH, { ...TEMPLATE_CONTEXT, offset: 0, length });
   }
   const shim = new Uint8Array(L.SIZEOF_PEER_TARGET_NAME + 2);
   shim.set(view.subarray(0, L.SQT_TOKEN_ACCESS_MASK));
@@ -611,9 +561,8 @@ export function decodeSocketSecurityQueryTemplate(
     const at = view.subarray(L.SQT_TOKEN_ACCESS_MASK + 4).findIndex((b) => b !== 0);
     if (at >= 0) {
       const offset = L.SQT_TOKEN_ACCESS_MASK + 4 + at;
-      throw new PeerTargetNameError('WSAEINVAL', 'template.tail',
-        `byte ${offset} is ${hex(view[offset])}; the padding after PeerTokenAccessMask must be zero`,
-        { value: view[offset], reason: L.REASON_TAIL_NONZERO, offset, length: length - offset });
+      throw securityError(L.REASON_TAIL_NONZERO, view[offset], L.SEC_FIELD_TAIL,
+        { ...TEMPLATE_CONTEXT, offset, length: length - offset });
     }
   }
   return {
@@ -642,7 +591,7 @@ export interface SocketSecurityQueryInfoInput {
   peerMachineAccessTokenHandle?: bigint | number;
 }
 
-const INFO_CONTEXT: SecurityContext = { prefix: 'info', struct: 'SOCKET_SECURITY_QUERY_INFO', size: L.SIZEOF_SECURITY_QUERY_INFO };
+const INFO_CONTEXT: SecurityContext = { prefix: 'info', struct: 'SOCKET_SECURITY_QUERY_INFO' };
 
 function readInfo(bytes: Uint8Array): SocketSecurityQueryInfo & { errors: PeerTargetNameError[] } {
   // The codec reads the 24 bytes only: SOCKET_SECURITY_QUERY_INFO_IPSEC2 extends the struct past them.
