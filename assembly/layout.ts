@@ -129,7 +129,7 @@ export const PRESENT_PEER: u32 = 2;
 export const PRESENT_STRING_LENGTH: u32 = 4;
 
 // Reasons: errno * 256 + a serial number, so both sides derive the Winsock code from the reason.
-// Fields and messages for each live in host/errors.ts.
+// Fields and messages for each live in host/codec/reason-messages.ts (one table for every struct).
 export const REASON_SHIFT: i32 = 8;
 export const REASON_PROTOCOL_RANGE: i32 = WSAEINVAL * 256 + 1;
 export const REASON_PEER_MISSING: i32 = WSAEINVAL * 256 + 2;

@@ -16,6 +16,7 @@ import { asBytes, decodedPeer, problemsOf, protocolName } from './decode.js';
 import { isU32 } from './numbers.js';
 import { protocolNumber } from './protocols.js';
 import { checkBeyondCopy } from './beyond-copy.js';
+import { unitsTextOfBytes } from './units-text.js';
 import type { CodecOptions, DecodedPeer, PeerInput, ProtocolInput, ProtocolName } from './types.js';
 
 /** The codec's exports for these structs (assembly/security.ts, re-exported by assembly/codec.ts). */
@@ -139,17 +140,6 @@ function stringIn(value: unknown, field: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'string') return value;
   throw new PeerTargetNameError('WSAEINVAL', field, `expected a string, got ${typeof value}`);
-}
-
-function utf16(bytes: Uint8Array, at: number, units: number): string {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let out = '';
-  for (let i = 0; i < units; i += 4096) {
-    const chunk: number[] = [];
-    for (let k = i; k < Math.min(units, i + 4096); k++) chunk.push(view.getUint16(at + 2 * k, true));
-    out += String.fromCharCode(...chunk);
-  }
-  return out;
 }
 
 // ---- errors ----------------------------------------------------------------------------------
@@ -432,7 +422,7 @@ export function decodeSocketSecuritySettings(bytes: Uint8Array | ArrayBuffer | A
   if (raw.form === L.SETTINGS_FORM_IPSEC) {
     let at = L.SSI_STRINGS;
     const [userName, domainName, password] = raw.stringLengths.map((n) => {
-      const s = utf16(view, at, n >>> 1);
+      const s = unitsTextOfBytes(view, at, n >>> 1);
       at += n;
       return s;
     });

@@ -13,3 +13,13 @@ export function unitsText(u16: Uint16Array, from: number, n: number): string {
   for (; i < end; i++) text += String.fromCharCode(u16[i]);
   return text;
 }
+
+/** The n little-endian units at bytes[at...] as a string, at any alignment (no view needed). */
+export function unitsTextOfBytes(bytes: Uint8Array, at: number, n: number): string {
+  const u = (i: number) => bytes[at + 2 * i] | (bytes[at + 2 * i + 1] << 8);
+  let text = '';
+  let i = 0;
+  for (; i + 8 <= n; i += 8) text += String.fromCharCode(u(i), u(i + 1), u(i + 2), u(i + 3), u(i + 4), u(i + 5), u(i + 6), u(i + 7));
+  for (; i < n; i++) text += String.fromCharCode(u(i));
+  return text;
+}

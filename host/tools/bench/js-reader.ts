@@ -2,9 +2,10 @@
 // SOCKET_PEER_TARGET_NAME with the same rules (default options: dgram, auto length unit, names of
 // 1 to 1024 units) and the same answers. Byte loads straight from the Uint8Array (no DataView, no
 // per-call views), stopping at the first problem; decode builds the very object the package
-// returns (IPv6 text by the package's own formatter, so both pay the same for it).
+// returns (IPv6 text and the name's string by the package's own helpers, so both pay the same for them).
 import * as L from '../../generated/layout.js';
 import { formatIPv6 } from '../../codec/address.js';
+import { unitsTextOfBytes } from '../../codec/units-text.js';
 import type { DecodedPeerTargetName } from '../../codec/types.js';
 
 const MAX_UNITS = L.DEFAULT_MAX_TARGET_NAME_LENGTH;
@@ -84,14 +85,8 @@ export function jsDecode(b: Uint8Array): DecodedPeerTargetName {
       scopeId: u32le(b, p + L.SIN6_SCOPE_ID),
     };
   }
-  // The units as one string, eight per String.fromCharCode call, read as byte pairs (any
-  // alignment, no view): the technique of the package's own unitsText.
-  const s = L.OFFSET_STRINGS;
-  const u = (i: number) => b[s + 2 * i] | (b[s + 2 * i + 1] << 8);
-  let name = '';
-  let i = 0;
-  for (; i + 8 <= n; i += 8) name += String.fromCharCode(u(i), u(i + 1), u(i + 2), u(i + 3), u(i + 4), u(i + 5), u(i + 6), u(i + 7));
-  for (; i < n; i++) name += String.fromCharCode(u(i));
+  // The units as one string by the package's own helper (eight per fromCharCode call, any alignment).
+  const name = unitsTextOfBytes(b, L.OFFSET_STRINGS, n);
   return {
     protocol: PROTOCOLS[b[0]],
     peer,
