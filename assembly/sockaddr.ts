@@ -12,6 +12,8 @@ import {
 } from "./layout";
 import { fail } from "./failure";
 import { CharCode } from "./chars";
+import { parseIPv4 } from "./ipv4";
+import { parseDecimal, parsePort } from "./decimal";
 
 
 // 16 bytes of scratch for an IPv6 address being assembled (static data, no allocator).
@@ -35,29 +37,6 @@ function findByte(p: usize, end: usize, byte: i32): usize {
   return end;
 }
 
-/** Parses a dotted quad filling [p, end) exactly into 4 bytes at out. */
-function parseIPv4(p: usize, end: usize, out: usize): bool {
-  for (let i: usize = 0; i < 4; i++) {
-    if (i > 0) {
-      if (p >= end || load<u8>(p) != CharCode.DOT) return false;
-      p++;
-    }
-    let digits = 0;
-    let value: u32 = 0;
-    while (p < end) {
-      const d = <u32>load<u8>(p) - CharCode._0;
-      if (d > 9) break;
-      if (digits > 0 && value == 0) return false; // leading zero, as Node rejects
-      value = value * 10 + d;
-      if (++digits > 3) return false;
-      p++;
-    }
-    if (digits == 0 || value > 255) return false;
-    store<u8>(out + i, <u8>value);
-  }
-  return p == end;
-}
-
 @inline function hexValue(c: u32): i32 {
   if (c - CharCode._0 < 10) return <i32>(c - CharCode._0);
   const l = c | CharCode.LOWER;
@@ -65,10 +44,10 @@ function parseIPv4(p: usize, end: usize, out: usize): bool {
   return -1;
 }
 
-/** The bytes parseIPv6Fast reads from an address's start: three 16-byte blocks. */
-const FAST_SPAN: usize = 48;
 /** The longest IPv6 text without a dotted quad: eight groups of four and seven colons. */
 const FAST_MAX: usize = 39;
+/** The bytes before an address's start parseIPv6Fast may read: its first group is read as a u32 ending at the group's end. */
+const FAST_BEFORE: usize = 3;
 
 /** Per byte of v: all ones for a hex digit, else zero. */
 @inline function hexLanes(v: v128): v128 {
@@ -77,30 +56,59 @@ const FAST_MAX: usize = 39;
   return v128.or(digit, letter);
 }
 
-/** One bit per byte of the 48 at p: set where `lanes` says so. */
-@inline function mask48(a: v128, b: v128, c: v128): u64 {
-  return <u64><u32>i8x16.bitmask(a) | (<u64><u32>i8x16.bitmask(b) << 16) | (<u64><u32>i8x16.bitmask(c) << 32);
+/** One bit per byte of v: set for a colon. */
+@inline function colonBits(v: v128): u64 {
+  return <u64><u32>i8x16.bitmask(i8x16.eq(v, i8x16.splat(<i8>CharCode.COLON)));
+}
+
+/** One bit per byte of v: set for a hex digit. */
+@inline function hexBits(v: v128): u64 {
+  return <u64><u32>i8x16.bitmask(hexLanes(v));
+}
+
+/**
+ * The 16-bit value of the 1-4 hex digits that end at p (the bytes before them, up to p - 4, are
+ * read and dropped), in network order as a little-endian u16 store writes it.
+ */
+@inline function groupValue(p: usize, digits: usize): u32 {
+  // Each byte to its nibble ('a'-'f' and 'A'-'F' have bit 6 set: low nibble + 9); the u32 ending
+  // at p has the last digit in its top byte, so dropping the bytes before the group is one mask.
+  const w = load<u32>(p - 4);
+  const nibbles = ((w & 0x0f0f0f0f) + ((w >> 6) & 0x01010101) * 9) & (<u32>0xffffffff << <u32>((4 - digits) << 3));
+  // Nibbles b0 b1 b2 b3 (b3 the last digit) to the bytes (b0 b1) (b2 b3): the high byte first.
+  const pairs = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff00ff;
+  return (pairs & 0xff) | (pairs >> 8);
 }
 
 /**
  * IPv6 text of hex digits and colons only (the common case: what Node reports for a peer) parsed
- * without a branch per character: every byte is classified at once, colons are found by their bit,
- * and each group's 1-4 digits become a value by shifts. Returns 1 for an address (written to out),
- * 0 for text that is none, and -1 where this path does not decide (a dotted quad or any other
- * character, longer text, or too near the end of memory to read 48 bytes): parseIPv6's loop does.
- * Its verdict equals that loop's on every input it decides (test/ip-crosscheck.test.ts, the fuzzer).
+ * without a branch per character: every byte is classified at once (only the 16-byte blocks the
+ * text reaches), colons are found by their bit, and each group's 1-4 digits become a value by
+ * shifts. Returns 1 for an address (written to out), 0 for text that is none, and -1 where this
+ * path does not decide (a dotted quad or any other character, longer text, or too near either end
+ * of memory to read its blocks): parseIPv6's loop does. Its verdict equals that loop's on every
+ * input it decides (test/ip-crosscheck.test.ts, the fuzzer).
  */
-function parseIPv6Fast(start: usize, end: usize, out: usize): i32 {
+@inline function parseIPv6Fast(start: usize, end: usize, out: usize): i32 {
   const len = end - start;
-  if (len == 0 || len > FAST_MAX || start + FAST_SPAN > (<usize>memory.size() << 16)) return -1;
+  const span = (len + 15) & ~15; // the blocks read
+  if (len == 0 || len > FAST_MAX || start < FAST_BEFORE || start + span > (<usize>memory.size() << 16)) return -1;
   const a = v128.load(start);
-  const b = v128.load(start + 16);
-  const c = v128.load(start + 32);
-  const colon = i8x16.splat(<i8>CharCode.COLON);
+  let colons = colonBits(a);
+  let hex = hexBits(a);
+  if (len > 16) {
+    const b = v128.load(start, 16);
+    colons |= colonBits(b) << 16;
+    hex |= hexBits(b) << 16;
+    if (len > 32) {
+      const c = v128.load(start, 32);
+      colons |= colonBits(c) << 32;
+      hex |= hexBits(c) << 32;
+    }
+  }
   const within: u64 = (<u64>1 << <u64>len) - 1;
-  let colons = mask48(i8x16.eq(a, colon), i8x16.eq(b, colon), i8x16.eq(c, colon)) & within;
-  const hex = mask48(hexLanes(a), hexLanes(b), hexLanes(c)) & within;
-  if ((colons | hex) != within) return -1;
+  colons &= within;
+  if ((colons | (hex & within)) != within) return -1;
   const groups = v6scratch;
   let count = 0;
   let gap = -1;
@@ -116,13 +124,7 @@ function parseIPv6Fast(start: usize, end: usize, out: usize): i32 {
     const next: usize = colons != 0 ? <usize>ctz(colons) : len;
     const n = next - pos;
     if (n - 1 >= 4) return 0; // an empty group (':::') or more than four digits
-    // Each byte to its nibble ('a'-'f' and 'A'-'F' have bit 6 set: low nibble + 9), then the n
-    // digits, first one most significant, gathered: reversed, shifted down, packed.
-    const w = load<u32>(start + pos);
-    const nibbles = (w & 0x0f0f0f0f) + ((w >> 6) & 0x01010101) * 9;
-    const y = bswap<u32>(nibbles) >> <u32>((4 - n) << 3);
-    const value = (y & 0xf) | ((y >> 4) & 0xf0) | ((y >> 8) & 0xf00) | ((y >> 12) & 0xf000);
-    store<u16>(groups + (<usize>count << 1), bswap<u16>(<u16>value));
+    store<u16>(groups + (<usize>count << 1), <u16>groupValue(start + next, n));
     count++;
     pos = next;
     if (pos == len) break;
@@ -206,20 +208,6 @@ function parseIPv6(start: usize, end: usize, out: usize): bool {
   return placeGroups(groups, count, gap, out);
 }
 
-/** Reads decimal digits [p, end) as a u32; -1 on a non-digit or overflow. */
-function parseDecimal(p: usize, end: usize, limit: u64): i64 {
-  if (p == end) return -1;
-  let value: u64 = 0;
-  while (p < end) {
-    const d = <u32>load<u8>(p) - CharCode._0;
-    if (d > 9) return -1;
-    value = value * 10 + d;
-    if (value > limit) return -2;
-    p++;
-  }
-  return <i64>value;
-}
-
 @inline function isZoneChar(c: u32): bool {
   // Node's zone characters: [0-9a-zA-Z-.:]
   return c - CharCode._0 < 10 || (c | CharCode.LOWER) - CharCode.a < 26 || c == CharCode.MINUS || c == CharCode.DOT || c == CharCode.COLON;
@@ -244,9 +232,16 @@ export function writeAddress(
     store<u16>(out + SIN_PORT, bswap<u16>(<u16>port));
     return 0;
   }
-  store<u32>(out + SIN_ADDR, 0); // undo a partial IPv4 parse
-  const zoneAt = findByte(start, end, CharCode.PERCENT);
-  if (!parseIPv6(start, zoneAt, out + SIN6_ADDR)) {
+  // parseIPv4 wrote nothing. IPv6 of hex digits and colons only (no zone) is decided by the fast
+  // path over all of the text, with no scan for '%' first; a '%' (or anything else) sends it on
+  // to the scan and parseIPv6, which then answers exactly as for any text.
+  let zoneAt = end;
+  let fast = parseIPv6Fast(start, end, out + SIN6_ADDR);
+  if (fast < 0) {
+    zoneAt = findByte(start, end, CharCode.PERCENT);
+    fast = parseIPv6(start, zoneAt, out + SIN6_ADDR) ? 1 : 0;
+  }
+  if (fast == 0) {
     memory.fill(out, 0, SIZE_SOCKADDR_STORAGE);
     return fail(REASON_ADDRESS_SYNTAX, 0);
   }
@@ -277,6 +272,18 @@ export function writeAddress(
   return 0;
 }
 
+/**
+ * Where the first colon of [start, end) is, if it is among the first 16 bytes; else end (also when
+ * a 16-byte block there would read past memory).
+ */
+@inline function firstColon(start: usize, end: usize): usize {
+  const len = end - start;
+  if (start + 16 > (<usize>memory.size() << 16)) return end;
+  const within = len >= 16 ? 0xffff : (<u32>1 << <u32>len) - 1;
+  const bits = <u32>i8x16.bitmask(i8x16.eq(v128.load(start), i8x16.splat(<i8>CharCode.COLON))) & within;
+  return bits != 0 ? start + <usize>ctz(bits) : end;
+}
+
 /** Parses 'a.b.c.d:port' or '[v6%zone]:port' at [start, end) into the zeroed storage at out. */
 export function writePeerText(start: usize, end: usize, out: usize): i32 {
   if (end - start > MAX_PEER_TEXT_LENGTH) return fail(REASON_PEER_TEXT_TOO_LONG, <u32>(end - start));
@@ -291,13 +298,26 @@ export function writePeerText(start: usize, end: usize, out: usize): i32 {
     if (close + 1 >= end || load<u8>(close + 1) != CharCode.COLON) return fail(REASON_PEER_SYNTAX, <u32>(close + 1 - start));
     portStart = close + 2;
   } else {
-    // The common case, 'a.b.c.d:port': the port's colon found from the end (at most six bytes
-    // back), the dotted quad before it parsed in place; a dotted quad holds no other colon. Any
-    // other text takes the general path below, so every error is the one it reports.
+    // The common case, 'a.b.c.d:port', first: the first colon (a dotted quad is at most 15 bytes,
+    // so it is in the first block), the dotted quad before it and the port after it. Where that
+    // all holds, the text has that one colon, and the exact path below would find the same.
+    const quadEnd = firstColon(start, end);
+    if (quadEnd < end && parseIPv4(start, quadEnd, out + SIN_ADDR)) {
+      const quadPort = parsePort(quadEnd + 1, end);
+      if (quadPort >= 0) {
+        store<u16>(out + SIN_FAMILY, AF_INET);
+        store<u16>(out + SIN_PORT, bswap<u16>(<u16>quadPort));
+        return 0;
+      }
+      store<u32>(out + SIN_ADDR, 0); // the path below starts from zeroed storage
+    }
+    // Everything else, exactly as it always was: the port's colon found from the end, the dotted
+    // quad before it parsed in place (a dotted quad holds no other colon); any other text takes
+    // the general path below, so every error is the one it reports.
     let last = end;
     while (last > start && load<u8>(last - 1) != CharCode.COLON) last--;
     if (last > start && parseIPv4(start, last - 1, out + SIN_ADDR)) {
-      const quadPort = parseDecimal(last, end, 65535);
+      const quadPort = parsePort(last, end);
       if (quadPort < 0) {
         store<u32>(out + SIN_ADDR, 0);
         return fail(quadPort == -2 ? REASON_PORT_RANGE : REASON_PEER_SYNTAX, quadPort == -2 ? 0 : <u32>(last - start));
@@ -306,7 +326,7 @@ export function writePeerText(start: usize, end: usize, out: usize): i32 {
       store<u16>(out + SIN_PORT, bswap<u16>(<u16>quadPort));
       return 0;
     }
-    store<u32>(out + SIN_ADDR, 0); // undo a partial parse
+    // parseIPv4 wrote nothing.
     const colon = findByte(start, end, CharCode.COLON);
     // No port, or IPv6 without brackets: both ambiguous, so both refused (the detail: how many colons).
     if (colon == end) return fail(REASON_PEER_SYNTAX, 0);
@@ -318,7 +338,7 @@ export function writePeerText(start: usize, end: usize, out: usize): i32 {
     addrEnd = colon;
     portStart = colon + 1;
   }
-  const port = parseDecimal(portStart, end, 65535);
+  const port = parsePort(portStart, end);
   if (port == -2) return fail(REASON_PORT_RANGE, 0);
   if (port < 0) return fail(REASON_PEER_SYNTAX, <u32>(portStart - start));
   const reason = writeAddress(addrStart, addrEnd, <u32>port, 0, 0, 0, out);
