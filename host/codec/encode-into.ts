@@ -18,9 +18,9 @@ export function encodePeerTargetNameInto(target: Uint8Array, offset: number, inp
   if (typedArrayKind(target) !== 'Uint8Array') {
     throw new PeerTargetNameError('WSAEFAULT', 'target', `expected a Uint8Array, got ${target === null ? 'null' : typeof target === 'object' ? textOf(target) : typeof target}`, { value: target });
   }
-  const length = lengthOf(target);
-  if (typeof offset !== 'number' || (offset >>> 0) !== offset || offset > length) {
-    throw new PeerTargetNameError('WSAEINVAL', 'offset', `${textOf(offset)} is not an offset within the target (0 to ${length})`, { value: offset });
+  // Whether it lies within the target is checked with the target's length after the input is read.
+  if (typeof offset !== 'number' || (offset >>> 0) !== offset) {
+    throw new PeerTargetNameError('WSAEINVAL', 'offset', `${textOf(offset)} is not an offset within the target (0 to ${lengthOf(target)})`, { value: offset });
   }
   return sharedCodec().encodeTo(target, offset, input, resolveOptions(options));
 }

@@ -50,14 +50,19 @@ export class RecordWriter {
   }
 
   /**
-   * One record into target[offset, offset + length); returns its length. Nothing is allocated. A
-   * target too short for the record is WSAEMSGSIZE and is left untouched.
+   * One record into target[offset, offset + length); returns its length. Nothing is allocated.
+   * `offset` is a non-negative integer (the caller checks its type); one past the target's end is
+   * WSAEINVAL, a target too short for the record WSAEMSGSIZE, and either leaves it untouched.
    */
   encodeTo(target: Uint8Array, offset: number, input: PeerTargetNameInput, options: ResolvedOptions): number {
     const at = this.encodeOne(input, options);
     const length = this.length;
-    // The target's own length, read after the input (a getter may have shrunk a resizable buffer).
-    const room = lengthOf(target) - offset;
+    // The target's length read once, after the input (a getter may have shrunk a resizable buffer).
+    const total = lengthOf(target);
+    if (offset > total) {
+      throw new PeerTargetNameError('WSAEINVAL', 'offset', `${offset} is not an offset within the target (0 to ${total})`, { value: offset });
+    }
+    const room = total - offset;
     if (!(room >= length)) {
       throw new PeerTargetNameError('WSAEMSGSIZE', 'target',
         `the record is ${length} bytes, but the target holds ${Math.max(0, room)} from offset ${offset}`, { value: room });

@@ -40,40 +40,60 @@ export function placeSlow(m: CodecMemory, r: number, text: string | undefined, n
 }
 
 /**
- * Moves one record's strings in: text and name copied byte by byte with charCodeAt when both are
- * ASCII (the codec widens the name itself, FLAG_NAME_ASCII), else unit by unit (placeSlow). For
- * strings this short a loop beats TextEncoder.encodeInto, and no joined string is built.
+ * Writes s's UTF-16 units as bytes, four to a 32-bit store, from word w of the memory (the last word
+ * padded with zeros); returns every unit OR-ed together (under 0x80: the bytes are the units). A
+ * unit over 0xff spills into its neighbours' bytes, but then the OR says so and the caller moves
+ * the string again unit by unit.
+ */
+function packBytes(u32: Uint32Array, w: number, s: string): number {
+  const n = s.length;
+  let all = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const a = s.charCodeAt(i);
+    const b = s.charCodeAt(i + 1);
+    const c = s.charCodeAt(i + 2);
+    const d = s.charCodeAt(i + 3);
+    all |= a | b | c | d;
+    u32[w++] = a | (b << 8) | (c << 16) | (d << 24);
+  }
+  if (i < n) {
+    let last = 0;
+    for (let shift = 0; i < n; i++, shift += 8) {
+      const c = s.charCodeAt(i);
+      all |= c;
+      last |= c << shift;
+    }
+    u32[w] = last;
+  }
+  return all;
+}
+
+/**
+ * Moves one record's strings in: text and name as bytes, four per store, when both are ASCII (the
+ * codec widens the name itself, FLAG_NAME_ASCII), else unit by unit (placeSlow). The name starts at
+ * the first word after the text. For strings this short a charCodeAt loop beats
+ * TextEncoder.encodeInto (a native call per record), and no joined string is built.
  */
 export function placeOne(m: CodecMemory, snap: InputSnapshot, r: number, lay: ChunkLayout, maxUnits: number): void {
   const text = snap.text;
   const name = snap.name;
-  const n = name.length;
-  if (n <= maxUnits) {
-    const u8 = m.u8;
-    let at = lay.text;
+  if (name.length <= maxUnits) {
+    const u32 = m.u32;
+    let w = lay.text >>> 2; // the text area is 8-aligned
     let all = 0;
     if (text !== undefined) {
-      const t = text.length;
-      for (let i = 0; i < t; i++) {
-        const c = text.charCodeAt(i);
-        all |= c;
-        u8[at + i] = c;
-      }
-      at += t;
+      all = packBytes(u32, w, text);
+      w += (text.length + 3) >>> 2;
     }
-    for (let i = 0; i < n; i++) {
-      const c = name.charCodeAt(i);
-      all |= c;
-      u8[at + i] = c;
-    }
+    all |= packBytes(u32, w, name);
     if (all < 0x80) {
-      const u32 = m.u32;
       if (text !== undefined) {
         u32[r + L.W_IN_ADDRESS_PTR] = lay.text;
         u32[r + L.W_IN_ADDRESS_LENGTH] = text.length;
       }
       u32[r + L.W_IN_FLAGS] |= L.FLAG_NAME_ASCII;
-      u32[r + L.W_IN_NAME_PTR] = at;
+      u32[r + L.W_IN_NAME_PTR] = w << 2;
       return;
     }
   }

@@ -39,7 +39,7 @@ import { jsDecode, jsValidate } from './js-reader.js';
 import { KoffiStructEncoder } from './koffi-struct.js';
 import { loadCReference, type CReference } from './reference.js';
 import { makeWorkload, type Workload } from './workloads.js';
-import { interleave, Progress, settleBeforeEachRun, stats, type CaseResult, type Stats, type TimedCase } from './timing.js';
+import { interleave, Progress, settleBeforeEachRun, slicedCase, stats, type CaseResult, type Stats, type TimedCase } from './timing.js';
 import { renderSvg, renderTable, type BenchReport, type ReportCase, type RatioKey, type TargetResult } from './report.js';
 
 export interface BenchIO {
@@ -301,22 +301,13 @@ function codecContenders(ctx: Context, workload: Workload, image: KernelImage): 
   const region = new Uint8Array(L.SIZEOF_PEER_TARGET_NAME + 2 * L.HARD_MAX_TARGET_NAME_LENGTH);
   const floorLengths = Uint32Array.from(singles, (x) => L.SIZEOF_PEER_TARGET_NAME + 2 * (x.targetName as string).length);
   const batchBytes = inputs.reduce((sum, x) => sum + ((L.SIZEOF_PEER_TARGET_NAME + 2 * (x.targetName as string).length + 7) & ~7), 0);
+  // Each package path next to its rival (and its floor): the rounds rotate the order, so neighbours
+  // stay neighbours and a paired ratio compares runs made moments apart.
   const list: CodecContender[] = [
     {
       id: 'batch', label: 'this package, batch: encodePeerTargetNames', kind: 'package',
       records: () => { const b = encodePeerTargetNames(inputs); return { count: inputs.length, record: (i) => b.record(i) }; },
       timed: { id: 'batch', ops: inputs.length, run: () => { sink = encodePeerTargetNames(inputs); } },
-    },
-    {
-      id: 'single', label: 'this package, one record per call: encodePeerTargetName', kind: 'package',
-      records: () => ({ count: singles.length, record: (i) => encodePeerTargetName(singles[i]) }),
-      timed: {
-        id: 'single', ops: singles.length, run: () => {
-          let last: Uint8Array | undefined;
-          for (let i = 0; i < singles.length; i++) last = encodePeerTargetName(singles[i]);
-          sink = last;
-        },
-      },
     },
     {
       id: 'ts', label: `hand-written TypeScript, one region${names}`, kind: 'contender',
@@ -335,28 +326,6 @@ function codecContenders(ctx: Context, workload: Workload, image: KernelImage): 
       timed: { id: 'ts-bulk', ops: inputs.length, run: () => { sink = hand.encodeManyBulk(inputs); } },
     },
     {
-      id: 'into', label: 'this package, into a reused region: encodePeerTargetNameInto', kind: 'package',
-      records: () => ({ count: singles.length, record: (i) => region.slice(0, encodePeerTargetNameInto(region, 0, singles[i])) }),
-      timed: {
-        id: 'into', ops: singles.length, run: () => {
-          let total = 0;
-          for (let i = 0; i < singles.length; i++) total += encodePeerTargetNameInto(region, 0, singles[i]);
-          sink = total;
-        },
-      },
-    },
-    {
-      id: 'ts-into', label: `hand-written TypeScript, into a reused region${names}`, kind: 'contender',
-      records: () => ({ count: singles.length, record: (i) => region.slice(0, hand.encodeInto(region, 0, singles[i])) }),
-      timed: {
-        id: 'ts-into', ops: singles.length, run: () => {
-          let total = 0;
-          for (let i = 0; i < singles.length; i++) total += hand.encodeInto(region, 0, singles[i]);
-          sink = total;
-        },
-      },
-    },
-    {
       // Not an encoder: what returning the batch's bytes in one fresh region costs by itself (a
       // zeroed region allocated and each of its pages touched once, which any encoder writing into
       // it must do), plus the two offset and length columns.
@@ -370,27 +339,50 @@ function codecContenders(ctx: Context, workload: Workload, image: KernelImage): 
       },
     },
     {
-      // Not an encoder: what returning a fresh ArrayBuffer per record costs by itself, the part of
-      // 'single' and 'ts-single' that no encoder can make faster.
-      id: 'floor', label: 'floor: new Uint8Array(144 + 2n) per record, nothing encoded', kind: 'floor', records: undefined,
-      timed: {
-        id: 'floor', ops: singles.length, run: () => {
-          let last: Uint8Array | undefined;
-          for (let i = 0; i < singles.length; i++) last = new Uint8Array(floorLengths[i]);
-          sink = last;
-        },
-      },
+      id: 'into', label: 'this package, into a reused region: encodePeerTargetNameInto', kind: 'package',
+      records: () => ({ count: singles.length, record: (i) => region.slice(0, encodePeerTargetNameInto(region, 0, singles[i])) }),
+      timed: slicedCase('into', singles.length, (from, to) => {
+        let total = 0;
+        for (let i = from; i < to; i++) total += encodePeerTargetNameInto(region, 0, singles[i]);
+        sink = total;
+      }),
+    },
+    {
+      id: 'ts-into', label: `hand-written TypeScript, into a reused region${names}`, kind: 'contender',
+      records: () => ({ count: singles.length, record: (i) => region.slice(0, hand.encodeInto(region, 0, singles[i])) }),
+      timed: slicedCase('ts-into', singles.length, (from, to) => {
+        let total = 0;
+        for (let i = from; i < to; i++) total += hand.encodeInto(region, 0, singles[i]);
+        sink = total;
+      }),
+    },
+    {
+      id: 'single', label: 'this package, one record per call: encodePeerTargetName', kind: 'package',
+      records: () => ({ count: singles.length, record: (i) => encodePeerTargetName(singles[i]) }),
+      timed: slicedCase('single', singles.length, (from, to) => {
+        let last: Uint8Array | undefined;
+        for (let i = from; i < to; i++) last = encodePeerTargetName(singles[i]);
+        sink = last;
+      }),
     },
     {
       id: 'ts-single', label: `hand-written TypeScript, one Uint8Array per record${names}`, kind: 'contender',
       records: () => ({ count: singles.length, record: (i) => hand.encode(singles[i]) }),
-      timed: {
-        id: 'ts-single', ops: singles.length, run: () => {
-          let last: Uint8Array | undefined;
-          for (let i = 0; i < singles.length; i++) last = hand.encode(singles[i]);
-          sink = last;
-        },
-      },
+      timed: slicedCase('ts-single', singles.length, (from, to) => {
+        let last: Uint8Array | undefined;
+        for (let i = from; i < to; i++) last = hand.encode(singles[i]);
+        sink = last;
+      }),
+    },
+    {
+      // Not an encoder: what returning a fresh ArrayBuffer per record costs by itself, the part of
+      // 'single' and 'ts-single' that no encoder can make faster.
+      id: 'floor', label: 'floor: new Uint8Array(144 + 2n) per record, nothing encoded', kind: 'floor', records: undefined,
+      timed: slicedCase('floor', singles.length, (from, to) => {
+        let last: Uint8Array | undefined;
+        for (let i = from; i < to; i++) last = new Uint8Array(floorLengths[i]);
+        sink = last;
+      }),
     },
   ];
   const koffiLabel = 'koffi.struct + koffi.encode (IP text parsed in JS)';
@@ -519,13 +511,13 @@ function readSection(ctx: Context, workload: Workload): void {
     ctx.conformance.push({ section, workload: workload.name, contender: id, checked: checks.length, ok: bad < 0, firstMismatch: bad < 0 ? undefined : bad });
   }
   const cases: TimedCase[] = [
-    { id: 'validate', ops: records.length, run: () => { let ok = 0; for (const b of records) if (validatePeerTargetName(b).ok) ok++; sink = ok; } },
-    { id: 'decode', ops: records.length, run: () => { let last; for (const b of records) last = decodePeerTargetName(b); sink = last; } },
+    slicedCase('validate', records.length, (from, to) => { let ok = 0; for (let i = from; i < to; i++) if (validatePeerTargetName(records[i]).ok) ok++; sink = ok; }),
+    slicedCase('decode', records.length, (from, to) => { let last; for (let i = from; i < to; i++) last = decodePeerTargetName(records[i]); sink = last; }),
   ];
   if (badValidate >= 0) excluded(ctx, section, undefined, 'js-validate', meta['js-validate'].label, 'contender', 'excluded', `answers differ from the package's at check ${badValidate}: excluded`);
-  else cases.push({ id: 'js-validate', ops: records.length, run: () => { let ok = 0; for (const b of records) if (jsValidate(b)) ok++; sink = ok; } });
+  else cases.push(slicedCase('js-validate', records.length, (from, to) => { let ok = 0; for (let i = from; i < to; i++) if (jsValidate(records[i])) ok++; sink = ok; }));
   if (badDecode >= 0) excluded(ctx, section, undefined, 'js-decode', meta['js-decode'].label, 'contender', 'excluded', `answers differ from the package's at check ${badDecode}: excluded`);
-  else cases.push({ id: 'js-decode', ops: records.length, run: () => { let last; for (const b of records) last = jsDecode(b); sink = last; } });
+  else cases.push(slicedCase('js-decode', records.length, (from, to) => { let last; for (let i = from; i < to; i++) last = jsDecode(records[i]); sink = last; }));
   record(ctx, section, undefined, meta, interleave(cases, ctx.settings.warmup, ctx.settings.rounds, (id) => ctx.progress.step(`read: ${id}`)));
   sink = undefined;
 }
@@ -556,13 +548,13 @@ function cachesSection(ctx: Context, workload: Workload): void {
     'check-cached': { label: "the bridge's check of caller bytes, view cache on (as shipped)", kind: 'package' },
     'check-uncached': { label: 'the same, view cache off', kind: 'contender' },
   };
-  const into = (codec: Codec) => () => { let t = 0; for (const input of inputs) t += codec.encodeTo(region, 0, input, o); sink = t; };
-  const check = (codec: Codec) => () => { let last; for (const b of records) last = codec.checkedCopy(b, o); sink = last; };
+  const into = (codec: Codec) => (from: number, to: number) => { let t = 0; for (let i = from; i < to; i++) t += codec.encodeTo(region, 0, inputs[i], o); sink = t; };
+  const check = (codec: Codec) => (from: number, to: number) => { let last; for (let i = from; i < to; i++) last = codec.checkedCopy(records[i], o); sink = last; };
   const cases: TimedCase[] = [
-    { id: 'into-cached', ops: inputs.length, run: into(cached) },
-    { id: 'into-uncached', ops: inputs.length, run: into(uncached) },
-    { id: 'check-cached', ops: records.length, run: check(cached) },
-    { id: 'check-uncached', ops: records.length, run: check(uncached) },
+    slicedCase('into-cached', inputs.length, into(cached)),
+    slicedCase('into-uncached', inputs.length, into(uncached)),
+    slicedCase('check-cached', records.length, check(cached)),
+    slicedCase('check-uncached', records.length, check(uncached)),
   ];
   if (bad >= 0) {
     excluded(ctx, section, workload.name, 'into-uncached', meta['into-uncached'].label, 'contender', 'excluded', `bytes differ at input ${bad}`);

@@ -1,7 +1,10 @@
 // Timing: warm-up rounds, then rounds in which every case of a section runs once, in an order that
 // rotates each round, so that machine drift (other processes, frequency changes, GC debt) falls on
-// every contender alike. Figures are per operation; the median is the headline, min and max show
-// the spread.
+// every contender alike. Cases made of many small operations (one record per call) run in SLICES
+// slices instead, the slices of all such cases interleaved: on a shared machine whose speed swings
+// from one millisecond to the next, two contenders then meet the same swings, and a round's ratio
+// of the two compares like with like. Figures are per operation; the median is the headline, min
+// and max show the spread.
 
 export interface Stats {
   min: number;
@@ -16,6 +19,16 @@ export interface TimedCase {
   run(): void;
   /** Set when the case times itself (e.g. a C loop timed in C): nanoseconds for `ops` operations. */
   timed?: () => number;
+  /** Set when the case can run a part of its operations, [from, to): it is then timed in slices. */
+  range?: (from: number, to: number) => void;
+}
+
+/** How many slices a sliced case's operations are cut into, per round. */
+export const SLICES = 16;
+
+/** A case of `ops` operations that runs any range of them (timed in slices). */
+export function slicedCase(id: string, ops: number, range: (from: number, to: number) => void): TimedCase {
+  return { id, ops, run: () => range(0, ops), range };
 }
 
 export interface CaseResult {
@@ -56,18 +69,39 @@ function once(c: TimedCase): number {
 }
 
 /**
- * Runs `warmup` unrecorded rounds and `rounds` recorded ones of every case, interleaved.
- * `tick` is called after each case run (for the progress bar).
+ * Runs `warmup` unrecorded rounds and `rounds` recorded ones of every case, interleaved: the whole
+ * cases one after another, then the sliced ones slice by slice (see the top of this file).
+ * `tick` is called after each case's run in a round (for the progress bar).
  */
 export function interleave(cases: readonly TimedCase[], warmup: number, rounds: number, tick: (label: string) => void): CaseResult[] {
   const samples = cases.map(() => [] as number[]);
+  const whole = cases.map((_, i) => i).filter((i) => !cases[i].range);
+  const sliced = cases.map((_, i) => i).filter((i) => cases[i].range);
   for (let r = 0; r < warmup + rounds; r++) {
-    for (let k = 0; k < cases.length; k++) {
-      const i = (k + r) % cases.length; // rotate the order every round
+    for (let k = 0; k < whole.length; k++) {
+      const i = whole[(k + r) % whole.length]; // rotate the order every round
       const ns = once(cases[i]);
       if (r >= warmup) samples[i].push(ns);
       tick(cases[i].id);
     }
+    if (sliced.length === 0) continue;
+    settle?.();
+    const total = sliced.map(() => 0);
+    for (let s = 0; s < SLICES; s++) {
+      for (let k = 0; k < sliced.length; k++) {
+        const j = (k + r + s) % sliced.length; // and the order of each slice
+        const c = cases[sliced[j]];
+        const from = Math.floor((c.ops * s) / SLICES);
+        const to = Math.floor((c.ops * (s + 1)) / SLICES);
+        const start = now();
+        c.range!(from, to);
+        total[j] += Number(now() - start);
+      }
+    }
+    sliced.forEach((i, j) => {
+      if (r >= warmup) samples[i].push(total[j] / cases[i].ops);
+      tick(cases[i].id);
+    });
   }
   return cases.map((c, i) => {
     const s = stats(samples[i]);
