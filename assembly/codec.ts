@@ -164,6 +164,21 @@ export function encode_batch(
 }
 
 /**
+ * Encodes the one input record at rec into dst: encode_batch's work for a single record, without
+ * its status record and columns (the single-record API reads one number back instead of three).
+ * Returns the record's length, or minus the reason, the failure's detail then stored at `detail`.
+ */
+export function encode_one(rec: usize, dst: usize, options: u32, maxUnits: u32, detail: usize): i32 {
+  const stream = (options & OPT_SOCKET_MASK) == OPT_SOCKET_STREAM;
+  const reason = encodeOne(rec, dst, stream, (options >> OPT_UNIT_SHIFT) & 3, maxUnits);
+  if (reason != 0) {
+    store<u32>(detail, failDetail);
+    return -reason;
+  }
+  return <i32>(SIZEOF_PEER_TARGET_NAME + (load<u32>(rec + IN_NAME_LENGTH) << 1));
+}
+
+/**
  * Writes only the sockaddr for one input record (for WSADeleteSocketPeerTargetName) into the
  * SOCKADDR_STORAGE at out. Returns 0 or a reason; the detail is at the status pointer.
  */

@@ -9,8 +9,8 @@ import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 const input = { protocol: 'ipsec' as const, peer: '192.0.2.1:500', targetName: 'host/recovered.example' };
 
 /**
- * A real instance's exports, except that encode_batch points the codec past the end of its memory
- * (a real out-of-bounds trap) whenever trap() says so.
+ * A real instance's exports, except that encode_batch and encode_one point the codec past the end of
+ * its memory (a real out-of-bounds trap) whenever trap() says so.
  */
 function trapping(trap: () => boolean): { real: CodecExports; exports: CodecExports } {
   const real = new WebAssembly.Instance(codecWasmModule(), {}).exports as unknown as CodecExports;
@@ -22,6 +22,7 @@ function trapping(trap: () => boolean): { real: CodecExports; exports: CodecExpo
     check: (...a) => real.check(...a),
     encode_batch: (at, count, out, status, options, max, columns, base) =>
       real.encode_batch(trap() ? 0x7ffffff0 : at, count, out, status, options, max, columns, base),
+    encode_one: (at, out, options, max, detail) => real.encode_one(trap() ? 0x7ffffff0 : at, out, options, max, detail),
   };
   return { real, exports };
 }

@@ -13,6 +13,7 @@ export interface CodecExports {
   readonly memory: WebAssembly.Memory;
   heap_base(): number;
   encode_batch(input: number, count: number, out: number, status: number, options: number, maxUnits: number, columns: number, base: number): number;
+  encode_one(input: number, out: number, options: number, maxUnits: number, detail: number): number;
   encode_peer(input: number, out: number, options: number, status: number): number;
   decode(buf: number, len: number, options: number, maxUnits: number, result: number): number;
   /** 0 when decode() would find no problem, else non-zero; writes nothing. */

@@ -226,6 +226,15 @@ export class CodecMemory {
     }
   }
 
+  /** encode_one, with a trap turned into CodecFaultError (no closure: this is the hot path). */
+  encodeOne(input: number, out: number, word: number, maxUnits: number, detail: number): number {
+    try {
+      return this.wasm.encode_one(input, out, word, maxUnits, detail);
+    } catch (cause) {
+      return this.recover(cause);
+    }
+  }
+
   /** encode_batch, with a trap turned into CodecFaultError (no closure: this is the hot path). */
   encodeBatch(input: number, count: number, out: number, status: number, word: number, maxUnits: number, columns: number, base: number): number {
     try {

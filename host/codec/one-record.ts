@@ -29,11 +29,10 @@ export class RecordWriter {
     const r = lay.input >>> 2;
     snap.write(m.u32, r);
     placeOne(m, snap, r, lay, maxUnits);
-    m.encodeBatch(lay.input, 1, lay.out, lay.status, options.word, maxUnits, 0, 0);
-    const s = lay.status >>> 2;
-    const reason = m.i32[s + L.W_ST_REASON];
-    if (reason !== 0) throw snap.error(reason, m.u32[s + L.W_ST_DETAIL], options);
-    this.length = m.u32[s + L.W_ST_LENGTH];
+    const detail = lay.status + L.ST_DETAIL;
+    const length = m.encodeOne(lay.input, lay.out, options.word, maxUnits, detail);
+    if (length < 0) throw snap.error(-length, m.u32[detail >>> 2], options);
+    this.length = length;
     return lay.out;
   }
 
