@@ -1,10 +1,10 @@
 // Timing: warm-up rounds, then rounds in which every case of a section runs once, in an order that
-// rotates each round, so that machine drift (other processes, frequency changes, GC debt) falls on
-// every contender alike. Cases made of many small operations (one record per call) run in SLICES
-// slices instead, the slices of all such cases interleaved: on a shared machine whose speed swings
-// from one millisecond to the next, two contenders then meet the same swings, and a round's ratio
-// of the two compares like with like. Figures are per operation; the median is the headline, min
-// and max show the spread.
+// rotates each round (and runs again in reverse), so that machine drift (other processes, frequency
+// changes, GC debt) falls on every contender alike. Cases made of many small operations (one record
+// per call) run in SLICES slices instead, the slices of all such cases interleaved: on a shared
+// machine whose speed swings from one millisecond to the next, two contenders then meet the same
+// swings, and a round's ratio of the two compares like with like. Figures are per operation; the
+// median is the headline, min and max show the spread.
 
 export interface Stats {
   min: number;
@@ -70,7 +70,7 @@ function once(c: TimedCase): number {
 
 /**
  * Runs `warmup` unrecorded rounds and `rounds` recorded ones of every case, interleaved: the whole
- * cases one after another, then the sliced ones slice by slice (see the top of this file).
+ * cases one after another and back, then the sliced ones slice by slice (see the top of this file).
  * `tick` is called after each case's run in a round (for the progress bar).
  */
 export function interleave(cases: readonly TimedCase[], warmup: number, rounds: number, tick: (label: string) => void): CaseResult[] {
@@ -78,10 +78,19 @@ export function interleave(cases: readonly TimedCase[], warmup: number, rounds: 
   const whole = cases.map((_, i) => i).filter((i) => !cases[i].range);
   const sliced = cases.map((_, i) => i).filter((i) => cases[i].range);
   for (let r = 0; r < warmup + rounds; r++) {
-    for (let k = 0; k < whole.length; k++) {
-      const i = whole[(k + r) % whole.length]; // rotate the order every round
+    // The whole cases twice, in a rotated order and then in its reverse (A B C C B A): a drift of
+    // the machine's speed through the round then weighs on every case alike; a round's figure is
+    // the mean of the two runs.
+    const order = whole.map((_, k) => whole[(k + r) % whole.length]);
+    const first = new Map<number, number>();
+    for (const i of [...order, ...order.slice().reverse()]) {
       const ns = once(cases[i]);
-      if (r >= warmup) samples[i].push(ns);
+      const earlier = first.get(i);
+      if (earlier === undefined) {
+        first.set(i, ns);
+        continue;
+      }
+      if (r >= warmup) samples[i].push((earlier + ns) / 2);
       tick(cases[i].id);
     }
     if (sliced.length === 0) continue;
