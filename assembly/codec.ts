@@ -124,6 +124,11 @@ assert(SIZEOF_PEER_TARGET_NAME == 9 * 16);
   return 0;
 }
 
+/** The length of the record encoded from the input record at rec: the struct's 144 bytes and the name. */
+@inline function recordLength(rec: usize): u32 {
+  return SIZEOF_PEER_TARGET_NAME + (load<u32>(rec + IN_NAME_LENGTH) << 1);
+}
+
 /**
  * Encodes `count` input records (SIZEOF_INPUT each, at input) into consecutive RECORD_ALIGN-aligned
  * records at out, writing one status record each (SIZEOF_STATUS, at status). A failed record takes
@@ -147,7 +152,7 @@ export function encode_batch(
     store<i32>(st + ST_REASON, reason);
     let size: u32 = 0;
     if (reason == 0) {
-      size = SIZEOF_PEER_TARGET_NAME + (load<u32>(rec + IN_NAME_LENGTH) << 1);
+      size = recordLength(rec);
       store<u32>(st + ST_LENGTH, size);
       store<u32>(st + ST_DETAIL, 0);
     } else {
@@ -175,7 +180,7 @@ export function encode_one(rec: usize, dst: usize, options: u32, maxUnits: u32, 
     store<u32>(detail, failDetail);
     return -reason;
   }
-  return <i32>(SIZEOF_PEER_TARGET_NAME + (load<u32>(rec + IN_NAME_LENGTH) << 1));
+  return <i32>recordLength(rec);
 }
 
 /**

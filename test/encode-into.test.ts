@@ -45,6 +45,18 @@ describe('encodePeerTargetNameInto', () => {
     }
   });
 
+  it('an offset past the end is judged once the input is read: an input error comes first, the target stays untouched', () => {
+    const region = new Uint8Array(400).fill(0x55);
+    const bad = { ...input, peer: '192.0.2.1:0' };
+    expect(codecErrorOf(() => encodePeerTargetNameInto(region, 401, bad)).field).toBe('peer.port');
+    const e = codecErrorOf(() => encodePeerTargetNameInto(region, 401, input));
+    expect([e.code, e.field]).toEqual(['WSAEINVAL', 'offset']);
+    expect(e.message).toContain('401 is not an offset within the target (0 to 400)');
+    // At the very end: a valid offset, but no room.
+    expect(codecErrorOf(() => encodePeerTargetNameInto(region, 400, input)).code).toBe('WSAEMSGSIZE');
+    expect(region.every((b) => b === 0x55)).toBe(true);
+  });
+
   it('input errors are the same typed errors encodePeerTargetName throws', () => {
     const bad = { ...input, peer: '192.0.2.256:500' };
     const region = new Uint8Array(400);

@@ -56,7 +56,7 @@ describe('limits', () => {
     const options = resolveOptions();
     const work = inputs(10_000, 500);
     const round = () => codec.encodeMany(work, options);
-    for (let i = 0; i < 50; i++) round(); // warm-up: arena, layouts, JIT
+    for (let i = 0; i < 50; i++) round(); // warm-up: memory growth, layouts, JIT
     gc();
     const before = { wasm: wasmBytes(codec), heap: process.memoryUsage().heapUsed };
     for (let i = 0; i < 1000; i++) round(); // 10,000,000 records

@@ -52,6 +52,7 @@ function example(marker: string): Block {
 const MARKERS = {
   server: 'export async function startEchoServer(', // run by test/main-job.test.ts
   encode: 'const bytes = encodePeerTargetName({',
+  into: 'const length = encodePeerTargetNameInto(region, 0, {',
   decoded: "{ protocol: 'ipsec', peer: { family: 'ipv4'",
   ready: 'await ready();',
   bridge: 'await createSecureSocket({',
@@ -112,6 +113,7 @@ describe("the README's examples", () => {
   it('type-check as TypeScript against the package as a consumer resolves it (strict)', () => {
     const files: Record<string, string> = {
       'encode.ts': example(MARKERS.encode).code,
+      'into.ts': example(MARKERS.into).code,
       'ready.ts': example(MARKERS.ready).code,
       'bridge.ts': example(MARKERS.bridge).code,
       'registry.ts': `${REGISTRY_PRELUDE}\n${example(MARKERS.registry).code}`,
@@ -145,6 +147,19 @@ readmeAssert.equal(validatePeerTargetName(bytes).ok, true);
 console.log(bytes.byteLength);
 `);
     expect(out.trim()).toBe('190');
+  });
+
+  it('encodePeerTargetNameInto: the record at the start of the region, the same bytes encodePeerTargetName gives', () => {
+    const out = run('into', `${example(MARKERS.into).code}
+${CHECKS}
+import { encodePeerTargetName as readmeEncode } from 'peer-target-name';
+const readmeInput = { protocol: 'ipsec', peer: '192.0.2.10:500', targetName: 'host/peer.example.com' } as const;
+readmeAssert.equal(length, 144 + 2 * readmeInput.targetName.length);
+readmeAssert.deepEqual([...record], [...readmeEncode(readmeInput)]);
+readmeAssert.ok(region.subarray(length).every((b) => b === 0)); // nothing else written
+console.log(length);
+`);
+    expect(out.trim()).toBe(String(144 + 2 * 'host/peer.example.com'.length));
   });
 
   it('ready() resolves, and the codec works after it', () => {

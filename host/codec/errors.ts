@@ -142,3 +142,8 @@ export function reasonError(reason: number, detail: number, context: ReasonConte
     value, reason, offset: context.offset, length: context.length,
   });
 }
+
+/** An offset that is not one within a target of `total` bytes (encodePeerTargetNameInto). */
+export function offsetError(offset: unknown, total: number): PeerTargetNameError {
+  return new PeerTargetNameError('WSAEINVAL', 'offset', `${textOf(offset)} is not an offset within the target (0 to ${total})`, { value: offset });
+}

@@ -2,7 +2,7 @@
 // one-record layout, and the record handed out as a fresh array, a copy into the caller's region,
 // or a view of the codec's memory (for the bridge). Also a sockaddr alone (encodePeer).
 import * as L from '../generated/layout.js';
-import { PeerTargetNameError } from './errors.js';
+import { PeerTargetNameError, offsetError } from './errors.js';
 import type { CodecMemory } from './memory.js';
 import type { InputSnapshot } from './input.js';
 import { placeOne, placeSlow } from './strings.js';
@@ -50,21 +50,20 @@ export class RecordWriter {
 
   /**
    * One record into target[offset, offset + length); returns its length. Nothing is allocated.
-   * `offset` is a non-negative integer (the caller checks its type); one past the target's end is
-   * WSAEINVAL, a target too short for the record WSAEMSGSIZE, and either leaves it untouched.
+   * `offset` is a non-negative integer (the caller checks its type); its range is checked against
+   * the target's length as it is once the input has been read: past the end is WSAEINVAL, a target
+   * too short for the record WSAEMSGSIZE, and either leaves the target untouched.
    */
   encodeTo(target: Uint8Array, offset: number, input: PeerTargetNameInput, options: ResolvedOptions): number {
     const at = this.encodeOne(input, options);
     const length = this.length;
-    // The target's length read once, after the input (a getter may have shrunk a resizable buffer).
+    // Read once, after the input (a getter may have shrunk a resizable buffer).
     const total = lengthOf(target);
-    if (offset > total) {
-      throw new PeerTargetNameError('WSAEINVAL', 'offset', `${offset} is not an offset within the target (0 to ${total})`, { value: offset });
-    }
+    if (offset > total) throw offsetError(offset, total);
     const room = total - offset;
-    if (!(room >= length)) {
+    if (room < length) {
       throw new PeerTargetNameError('WSAEMSGSIZE', 'target',
-        `the record is ${length} bytes, but the target holds ${Math.max(0, room)} from offset ${offset}`, { value: room });
+        `the record is ${length} bytes, but the target holds ${room} from offset ${offset}`, { value: room });
     }
     // set() copies through a clone when the target is a view of this very memory.
     target.set(this.m.recordViews.get(this.m.u8, at, length), offset);

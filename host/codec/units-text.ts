@@ -1,6 +1,8 @@
 // UTF-16 code units in memory → a JS string. Eight units per String.fromCharCode call: for names of
 // tens of units that is about twice as fast as fromCharCode.apply over a view (which goes through
-// an arguments list), needs no view, and has no argument-count limit for long names.
+// an arguments list), needs no view, and has no argument-count limit for long names. Two copies of
+// the loop, one per way of reading a unit: a shared loop over a unit-reading callback would cost a
+// call per unit.
 
 /** The n units at u16[from...] as a string (unpaired surrogates kept as they are). */
 export function unitsText(u16: Uint16Array, from: number, n: number): string {

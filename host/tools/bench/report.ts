@@ -142,7 +142,7 @@ export function renderTable(r: BenchReport): string {
     `heap used ${signed(m.growth.heapUsed)}, external ${signed(m.growth.external)}; WebAssembly memory ${mib(m.before.wasm)} → ${mib(m.after.wasm)}`);
   lines.push(`  RSS ${mib(m.before.rss)} → ${mib(m.after.rss)} (${signed(m.growth.rss)}); ${m.rss.samples.length} readings during the run: ` +
     `${mib(m.rss.min)} to ${mib(m.rss.max)}, median of the first half ${mib(m.rss.firstHalfMedian)}, of the second ${mib(m.rss.secondHalfMedian)}`);
-  lines.push('', 'Targets (ratios from this run: the median of the per-round ratios of interleaved rounds)');
+  lines.push('', 'Targets (from this run; each ratio is the median of the per-round ratios of interleaved rounds)');
   for (const key of RATIO_KEYS) lines.push(`  ${formatTarget(key, r.targets[key])}`);
   for (const note of r.notes) lines.push(`note: ${note}`);
   lines.push(`(${r.seconds.toFixed(1)} s)`, '');

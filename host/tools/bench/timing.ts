@@ -50,9 +50,10 @@ export function stats(values: readonly number[]): Stats {
 const now = () => process.hrtime.bigint();
 
 /**
- * Set by the harness to a full garbage collection, run before every timed run: a contender's own
- * allocations are still on its clock (a collection they trigger mid-run included), but no contender
- * pays for the garbage another one left behind.
+ * Set by the harness to a full garbage collection, run before every whole run and before each
+ * round's slices: a contender's own allocations are still on its clock (a collection they trigger
+ * mid-run included). A whole case never pays for the garbage another left behind; sliced cases
+ * share a round's, each in turn before and after the others (see interleave()).
  */
 let settle: (() => void) | undefined;
 export function settleBeforeEachRun(fn: (() => void) | undefined): void {
@@ -98,7 +99,10 @@ export function interleave(cases: readonly TimedCase[], warmup: number, rounds: 
     const total = sliced.map(() => 0);
     for (let s = 0; s < SLICES; s++) {
       for (let k = 0; k < sliced.length; k++) {
-        const j = (k + r + s) % sliced.length; // and the order of each slice
+        // Rotated every slice, and reversed every other one: each contender runs as often just
+        // before a given other as just after it, so no neighbour's garbage or cache falls on it alone.
+        const step = s & 1 ? sliced.length - 1 - k : k;
+        const j = (step + r + s) % sliced.length;
         const c = cases[sliced[j]];
         const from = Math.floor((c.ops * s) / SLICES);
         const to = Math.floor((c.ops * (s + 1)) / SLICES);
