@@ -157,10 +157,12 @@ const COLORS: Record<ReportCase['kind'], string> = { package: '#2563eb', contend
 
 /** A horizontal bar chart of operations per second (log scale), one group per section and workload, and the targets. */
 export function renderSvg(r: BenchReport): string {
-  const width = 980;
-  const labelWidth = 430;
+  // The label column fits the longest label (11px text: about 5.8px a character), so none is cut.
+  const longest = Math.max(0, ...r.cases.map((c) => c.label.length));
+  const labelWidth = Math.max(430, Math.ceil(longest * 5.8) + 20);
   const chartLeft = labelWidth + 10;
-  const chartWidth = width - chartLeft - 110;
+  const chartWidth = 440;
+  const width = chartLeft + chartWidth + 110;
   const rowHeight = 18;
   const rows: string[] = [];
   let y = 58;
