@@ -7,7 +7,7 @@
 //     the bridge's path, so link-local IPv6 peers can be answered.
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   encodePeerTargetName, encodePeerTargetNames, decodePeerTargetName, validatePeerTargetName,
   inspectPeerTargetName, PeerTargetNameError, encodeSocketSecuritySettings, encodeSocketSecurityQueryTemplate,
@@ -17,10 +17,11 @@ import {
 import { openBridge, WinsockError, type Bridge } from '../host/bridge.js';
 import { PeerRegistry, type PeerRegistryOptions } from '../host/bridge/registry.js';
 import { hostZoneIndex } from '../host/bridge/zones.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll, fdOf } from './support/sockets.js';
+import type { Conformance } from './support/conformance.js';
+import { fdOf } from './support/sockets.js';
 import type dgram from 'node:dgram';
 import type { PeerTargetNameInput } from '../host/codec/types.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 const good: PeerTargetNameInput = { protocol: 'ipsec', peer: '10.0.0.1:5000', targetName: 'host/outer.example' };
 
@@ -86,18 +87,10 @@ let bridge: Bridge;
 let udp4: dgram.Socket;
 let udp6: dgram.Socket;
 
-beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  udp4 = await boundUdp('udp4');
-  udp6 = await boundUdp('udp6');
-});
+useBridgeFixture(['udp4', 'udp6'], (f) => ({ native, bridge, udp4, udp6 } = f));
 afterAll(async () => {
   for (const own of owned) await own.close();
-  await bridge.close();
-  closeAll(udp4, udp6);
 });
-beforeEach(() => native.reset());
 
 describe('finding 4: native code receives exactly bytes that were checked', () => {
   it('4.1 setSocketSecurity passes a private copy of the caller\'s settings, checked after it was made', () => {

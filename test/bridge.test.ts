@@ -4,15 +4,16 @@
 import { mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, Bridge, BridgeUnavailableError, WinsockError } from '../host/bridge.js';
 import { encodePeerTargetName, PeerTargetNameError, decodePeerTargetName } from '../host/index.js';
 import { goldenCases } from './golden/cases.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
+import type { Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, fdOf, listeningTcp, unixSocket } from './support/sockets.js';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { catchError } from './support/errors.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 const UNIT = { auto: 0, units: 1, bytes: 2 } as const;
 
@@ -22,18 +23,11 @@ let udp4: dgram.Socket;
 let udp6: dgram.Socket;
 let tcp: net.Server;
 
+useBridgeFixture(['udp4', 'udp6'], (f) => ({ native, bridge, udp4, udp6 } = f));
 beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  udp4 = await boundUdp('udp4');
-  udp6 = await boundUdp('udp6');
   tcp = await listeningTcp();
 });
-afterAll(async () => {
-  await bridge.close();
-  closeAll(udp4, udp6, tcp);
-});
-beforeEach(() => native.reset());
+afterAll(() => closeAll(tcp));
 
 describe('the bytes native code receives', () => {
   it.each(goldenCases)('$name: equal the codec\'s, and the handle is the socket\'s descriptor', (c) => {

@@ -2,22 +2,18 @@
 // succeeded (checked against the conformance library's own table and clock).
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openBridge, DgramGuard, type Bridge, type PeerFailure } from '../host/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { DgramGuard, type Bridge, type PeerFailure } from '../host/bridge.js';
 import { encodePeerTargetName } from '../host/index.js';
 import { PeerRegistryClearError } from '../host/bridge/registry.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
+import type { Conformance } from './support/conformance.js';
 import { boundUdp, closeAll } from './support/sockets.js';
 import { next } from './support/events.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 let native: Conformance;
 let bridge: Bridge;
-beforeAll(() => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-});
-afterAll(() => bridge.close());
-beforeEach(() => native.reset());
+useBridgeFixture([], (f) => ({ native, bridge } = f));
 
 /** A peer as Node's dgram hands it over (its `size` too), typed as such. */
 const remoteInfo = (r: dgram.RemoteInfo) => r;

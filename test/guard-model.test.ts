@@ -7,26 +7,18 @@
 // bounds; every datagram's callback is called exactly once.
 import type dgram from 'node:dgram';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBridge, DgramGuard, type Bridge } from '../host/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { DgramGuard, type Bridge } from '../host/bridge.js';
 import { encodePeerTargetName } from '../host/index.js';
 import type { PeerObject } from '../host/codec/types.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll } from './support/sockets.js';
+import type { Conformance } from './support/conformance.js';
 import { guardIdle } from './support/events.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 let native: Conformance;
 let bridge: Bridge;
 let socket: dgram.Socket;
-beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  socket = await boundUdp('udp6');
-});
-afterAll(async () => {
-  await bridge.close();
-  closeAll(socket);
-});
+useBridgeFixture(['udp6'], (f) => ({ native, bridge, udp6: socket } = f), { reset: false });
 
 /** Peers, each with the spellings of its one sockaddr (Node would give the first). */
 const PEERS: { port: number; spellings: string[]; family: 'IPv4' | 'IPv6' }[] = [

@@ -6,15 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Codec, sharedCodec } from '../host/codec/codec.js';
 import { resolveOptions } from '../host/codec/options.js';
 import { encodePeerTargetName, encodePeerTargetNames, PeerTargetNameError } from '../host/index.js';
-import { openBridge, WinsockError, type Bridge } from '../host/bridge.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll, connectedUdp, fdOf, unixSocket } from './support/sockets.js';
+import { WinsockError, type Bridge } from '../host/bridge.js';
+import type { Conformance } from './support/conformance.js';
+import { closeAll, connectedUdp, fdOf, unixSocket } from './support/sockets.js';
 import type dgram from 'node:dgram';
 import type { PeerTargetNameInput } from '../host/codec/types.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -71,16 +72,7 @@ describe('native safety', () => {
   let native: Conformance;
   let bridge: Bridge;
   let udp: dgram.Socket;
-  beforeAll(async () => {
-    native = loadConformance();
-    bridge = openBridge({ library: native.path });
-    udp = await boundUdp();
-  });
-  afterAll(async () => {
-    await bridge.close();
-    closeAll(udp);
-  });
-  beforeEach(() => native.reset());
+  useBridgeFixture(['udp4'], (f) => ({ native, bridge, udp4: udp } = f));
 
   it('over thousands of random calls, native code never receives a length other than the buffer\'s, nor a dead view', () => {
     let seed = 12345;

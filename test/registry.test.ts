@@ -1,30 +1,24 @@
 // PeerRegistry over the bridge and the Linux conformance library, on one real UDP socket: what the
 // registry says it holds must be exactly what the native side holds.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openBridge, PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
 import { PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/bridge/registry.js';
 import { formatIPv6 } from '../host/codec/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll, fdOf } from './support/sockets.js';
+import type { Conformance } from './support/conformance.js';
+import { fdOf } from './support/sockets.js';
 import type dgram from 'node:dgram';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 let native: Conformance;
 let bridge: Bridge;
 let udp: dgram.Socket;
 let fd: number;
 
-beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  udp = await boundUdp('udp4');
+useBridgeFixture(['udp4'], (f) => {
+  ({ native, bridge, udp4: udp } = f);
   fd = fdOf(udp);
 });
-afterAll(async () => {
-  await bridge.close();
-  closeAll(udp);
-});
-beforeEach(() => native.reset());
 
 /** The 128-byte PeerAddress the codec builds for a peer: the native table's key. */
 function storageOf(peer: string | { address: string; port: number }): Uint8Array {

@@ -7,28 +7,22 @@ import { once } from 'node:events';
 import { closeSync, existsSync, fstatSync, openSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createSecureSocket, DgramGuard, openBridge, socketHandle, SocketHandleError, SystemSocketError,
   type Bridge, type SecureSocketOptions,
 } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';
 import { systemSockets } from '../host/bridge/sockets/system.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
+import type { Conformance } from './support/conformance.js';
 import { boundUdp, closeAll, connectedUdp, EBADF, libc, type SockAddr } from './support/sockets.js';
 import { catchError } from './support/errors.js';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 let native: Conformance;
 let bridge: Bridge;
 
-beforeAll(() => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-});
-afterAll(async () => {
-  await bridge.close();
-});
-beforeEach(() => native.reset());
+useBridgeFixture([], (f) => ({ native, bridge } = f));
 
 const LOOPBACK = { udp4: '127.0.0.1', udp6: '::1' } as const;
 

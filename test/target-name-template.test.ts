@@ -2,28 +2,21 @@
 // DgramGuard and the CLI's `serve --target-name` refuse a bad template alike (an unknown or
 // unbalanced placeholder is never registered as a literal name), and render a good one alike.
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBridge, DgramGuard, PeerRegistry, type Bridge } from '../host/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { DgramGuard, PeerRegistry, type Bridge } from '../host/bridge.js';
 import { compileTargetNameTemplate, TargetNameTemplateError } from '../host/bridge/target-name-template.js';
 import { checkTemplate } from '../host/tools/main-job.js';
 import { main } from '../host/tools/cli.js';
 import { PeerTargetNameError } from '../host/index.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll, fdOf } from './support/sockets.js';
+import type { Conformance } from './support/conformance.js';
+import { fdOf } from './support/sockets.js';
 import type dgram from 'node:dgram';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 let native: Conformance;
 let bridge: Bridge;
 let udp: dgram.Socket;
-beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  udp = await boundUdp('udp4');
-});
-afterAll(async () => {
-  await bridge.close();
-  closeAll(udp);
-});
+useBridgeFixture(['udp4'], (f) => ({ native, bridge, udp4: udp } = f), { reset: false });
 
 /** Each bad template, what is wrong and where (the 0-based index of the '{' or the stray '}'). */
 const BAD: [template: string, problem: TargetNameTemplateError['problem'], position: number, mention: string][] = [

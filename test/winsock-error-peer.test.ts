@@ -2,15 +2,16 @@
 // spelled as text or as an rinfo, given to the bridge (sync and async, input or bytes, set and
 // delete), to PeerRegistry (one at a time, in a batch, and clear()) or to DgramGuard, is named by
 // one text: the sockaddr the native call got, in canonical form.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openBridge, DgramGuard, PeerRegistry, WinsockError, type Bridge, type PeerFailure } from '../host/bridge.js';
+import { describe, expect, it } from 'vitest';
+import { DgramGuard, PeerRegistry, WinsockError, type Bridge, type PeerFailure } from '../host/bridge.js';
 import { PeerRegistryClearError } from '../host/bridge/registry.js';
 import { peerText, sockaddrText } from '../host/codec/peer-text.js';
 import { encodePeerTargetName, type PeerObject } from '../host/index.js';
-import { loadConformance, type Conformance } from './support/conformance.js';
-import { boundUdp, closeAll, fdOf } from './support/sockets.js';
+import type { Conformance } from './support/conformance.js';
+import { fdOf } from './support/sockets.js';
 import { next } from './support/events.js';
 import type dgram from 'node:dgram';
+import { useBridgeFixture } from './support/bridge-fixture.js';
 
 const WSAENOBUFS = 10055;
 
@@ -18,17 +19,7 @@ let native: Conformance;
 let bridge: Bridge;
 let udp4: dgram.Socket;
 let udp6: dgram.Socket;
-beforeAll(async () => {
-  native = loadConformance();
-  bridge = openBridge({ library: native.path });
-  udp4 = await boundUdp('udp4');
-  udp6 = await boundUdp('udp6');
-});
-afterAll(async () => {
-  await bridge.close();
-  closeAll(udp4, udp6);
-});
-beforeEach(() => native.reset());
+useBridgeFixture(['udp4', 'udp6'], (f) => ({ native, bridge, udp4, udp6 } = f));
 
 /** A peer as Node's dgram hands it over (its `size` too), typed as such. */
 const remoteInfo = (r: dgram.RemoteInfo): PeerObject => r;
