@@ -513,11 +513,13 @@ describe('exit 2: the command line cannot be parsed', () => {
       [['serve', '--duration', '3x'], "invalid value '3x' for --duration"],
       [['bench', '--progress', '--no-progress'], '--progress and --no-progress contradict each other'],
       [['bench', '--json'], '--json needs a value'],
+      [['bench', '--quick', '--smoke'], '--quick and --smoke are two sizes: give one'],
       [['doctor', '--library', 'a', '--library', 'b'], '--library was given more than once'],
     ] as const) {
       const r = await run([...args]);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain(`Try 'peer-target-name ${args[0]} --help'.`);
     }
   });
 
@@ -573,6 +575,9 @@ describe('help', () => {
       encode: ['--protocol', '--peer', '--name', '--length-unit', '--socket-type', '--max-name-length', '--format'],
       decode: ['HEX', '--format', '--lenient', '--length-unit', '--socket-type', '--max-name-length'],
       validate: ['HEX', '--socket-type', '--length-unit', '--max-name-length'],
+      serve: ['--peers', '--security', '--bench'],
+      bench: ['--quick', '--smoke', '--json', '--svg', '--strict'],
+      doctor: ['--json', '--library'],
     };
     for (const [command, options] of Object.entries(expectations)) {
       for (const flag of ['--help', '-h']) {

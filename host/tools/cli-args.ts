@@ -55,6 +55,35 @@ function parseArgsMessage(e: Error & { code?: string }, allowPositionals: boolea
   }
 }
 
+/** Where a subcommand writes its help and its usage errors. */
+export interface CommandLineIO {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+/**
+ * A subcommand's options (serve, bench, doctor), parsed and passed through `check` (rules between
+ * options: it throws CommandLineError); or, when that is all there is to do, the exit status: 2
+ * after a usage message for either kind of error, 0 after the help.
+ */
+export function subcommandLine<O extends OptionTable & { help: { type: 'boolean' } }>(command: string, argv: string[], options: O,
+  help: string, io: CommandLineIO, check?: (values: Parsed<O>['values']) => void): Parsed<O>['values'] | number {
+  let values: Parsed<O>['values'];
+  try {
+    ({ values } = parseCommandLine(argv, options, false));
+    check?.(values);
+  } catch (e) {
+    if (!(e instanceof CommandLineError)) throw e;
+    io.stderr.write(usageMessage(command, e.message));
+    return 2;
+  }
+  if ((values as { help?: boolean }).help) {
+    io.stdout.write(help);
+    return 0;
+  }
+  return values;
+}
+
 /** What a subcommand prints for a CommandLineError: the problem, then where to read the options. */
 export function usageMessage(command: string, message: string): string {
   return `peer-target-name ${command}: ${message}\nTry 'peer-target-name ${command} --help'.\n`;

@@ -1,5 +1,5 @@
 // `peer-target-name doctor [--json] [--library PATH]`: the command line around host/tools/doctor.ts.
-import { CommandLineError, parseCommandLine, usageMessage } from './cli-args.js';
+import { subcommandLine } from './cli-args.js';
 import { runDoctor, formatDoctorReport, doctorExitStatus } from './doctor.js';
 import { BackendUnavailableError } from './main-job/backend.js';
 
@@ -30,18 +30,8 @@ Please report the --json output of a Windows run to the project.
 `;
 
 export async function doctorCommand(argv: string[], io: DoctorIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandLine(argv, { json: { type: 'boolean' }, library: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, false));
-  } catch (e) {
-    if (!(e instanceof CommandLineError)) throw e;
-    io.stderr.write(usageMessage('doctor', e.message));
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(DOCTOR_HELP);
-    return 0;
-  }
+  const values = subcommandLine('doctor', argv, { json: { type: 'boolean' }, library: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, DOCTOR_HELP, io);
+  if (typeof values === 'number') return values;
   try {
     const report = await runDoctor({ library: values.library });
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctorReport(report));

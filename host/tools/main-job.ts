@@ -3,7 +3,7 @@
 // peer, driven by a crowd of simulated clients — real dgram sockets, one port each, on a worker
 // thread. `peer-target-name serve` runs it (`npm start` with defaults); `serve --bench` measures what
 // registering costs against the same server with registration off.
-import { CommandLineError, usageMessage, parseCommandLine, oneOf, protocolArgument, requireWith, wholeNumber } from './cli-args.js';
+import { CommandLineError, usageMessage, subcommandLine, oneOf, protocolArgument, requireWith, wholeNumber } from './cli-args.js';
 import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import { encodePeerTargetName, PeerTargetNameError } from '../codec/api.js';
@@ -570,18 +570,8 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /** `peer-target-name serve ...`: resolves to the exit status; never calls process.exit (but on a second signal). */
 export async function serveCommand(argv: string[], io: ServeIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandLine(argv, SERVE_OPTIONS, false));
-  } catch (e) {
-    if (!(e instanceof CommandLineError)) throw e;
-    io.stderr.write(usageMessage('serve', e.message));
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(SERVE_HELP);
-    return 0;
-  }
+  const values = subcommandLine('serve', argv, SERVE_OPTIONS, SERVE_HELP, io);
+  if (typeof values === 'number') return values;
   let options: MainJobOptions;
   let bench: ServeBenchOptions;
   try {

@@ -26,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpus, totalmem, platform, arch, release } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CommandLineError, parseCommandLine, usageMessage } from '../cli-args.js';
+import { CommandLineError, subcommandLine } from '../cli-args.js';
 import * as L from '../../generated/layout.js';
 import { decodePeerTargetName, encodePeerTargetName, encodePeerTargetNames, validatePeerTargetName } from '../../codec/api.js';
 import { encodePeerTargetNameInto } from '../../codec/encode-into.js';
@@ -791,24 +791,15 @@ function ratios(ctx: Context, memory: BenchReport['memory']): { ratios: Record<R
 // ---- entry ----------------------------------------------------------------------------------------
 
 export async function runBench(argv: string[], io: BenchIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseCommandLine(argv, {
-      quick: { type: 'boolean' }, smoke: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
-      progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, library: { type: 'string' },
-      strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    }, false));
-    if (values.progress && values['no-progress']) throw new CommandLineError('--progress and --no-progress contradict each other: give one');
-    if (values.quick && values.smoke) throw new CommandLineError('--quick and --smoke are two sizes: give one');
-  } catch (error) {
-    if (!(error instanceof CommandLineError)) throw error;
-    io.stderr.write(usageMessage('bench', error.message));
-    return 2;
-  }
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
+  const values = subcommandLine('bench', argv, {
+    quick: { type: 'boolean' }, smoke: { type: 'boolean' }, json: { type: 'string' }, svg: { type: 'string' },
+    progress: { type: 'boolean' }, 'no-progress': { type: 'boolean' }, library: { type: 'string' },
+    strict: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  }, HELP, io, (v) => {
+    if (v.progress && v['no-progress']) throw new CommandLineError('--progress and --no-progress contradict each other: give one');
+    if (v.quick && v.smoke) throw new CommandLineError('--quick and --smoke are two sizes: give one');
+  });
+  if (typeof values === 'number') return values;
   const settings = values.smoke ? SMOKE : values.quick ? QUICK : FULL;
   const tty = io.stderr === process.stderr && process.stderr.isTTY === true;
   const drawProgress = values['no-progress'] ? false : values.progress === true || tty;
