@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { PeerRegistry, WinsockError, type Bridge } from '../host/bridge.js';
 import { PeerRegistryClearError, PeerRegistryError, type CanonicalPeer } from '../host/bridge/registry.js';
-import { formatIPv6 } from '../host/codec/address.js';
 import { encodePeerTargetName, PeerTargetNameError } from '../host/index.js';
 import type { Conformance } from './support/conformance.js';
 import { fdOf } from './support/sockets.js';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  createSecureSocket, DgramGuard, openBridge, socketHandle, SocketHandleError, SystemSocketError,
+  createSecureSocket, DgramGuard, socketHandle, SocketHandleError, SystemSocketError,
   type Bridge, type SecureSocketOptions,
 } from '../host/bridge.js';
 import { PeerTargetNameError } from '../host/index.js';

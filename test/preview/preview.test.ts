@@ -369,7 +369,7 @@ interface ShownProblem {
   length: number | null;
 }
 
-const shownProblems = (page: Page) => page.$$eval('#problems .problem', (buttons) => buttons.map((b) => {
+const shownProblems = (page: Page): Promise<ShownProblem[]> => page.$$eval('#problems .problem', (buttons) => buttons.map((b) => {
   const el = b as HTMLElement;
   return {
     code: el.querySelector('.code')?.textContent ?? '',

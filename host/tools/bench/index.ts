@@ -39,7 +39,7 @@ import { jsDecode, jsValidate } from './js-reader.js';
 import { KoffiStructEncoder } from './koffi-struct.js';
 import { loadCReference, type CReference } from './reference.js';
 import { makeWorkload, type Workload } from './workloads.js';
-import { interleave, Progress, settleBeforeEachRun, slicedCase, stats, type CaseResult, type Stats, type TimedCase } from './timing.js';
+import { interleave, Progress, settleBeforeEachRun, slicedCase, stats, type CaseResult, type TimedCase } from './timing.js';
 import { renderSvg, renderTable, type BenchReport, type ReportCase, type RatioKey, type TargetResult } from './report.js';
 
 export interface BenchIO {

@@ -46,7 +46,6 @@ class Fail {
   constructor(readonly message: string, readonly index: number, readonly length = 1) {}
 }
 
-const HEX = /^[0-9a-fA-F]+$/;
 const hexByte = (s: string) => parseInt(s, 16);
 
 interface Line {
