@@ -112,7 +112,7 @@ describe('bench --smoke', () => {
     expect(report.quick).toBe(true);
     const expected = [
       ...['unique', 'shared'].flatMap((w) => ['batch', 'single', 'into', 'ts', 'ts-bulk', 'ts-into', 'ts-single', 'koffi', 'c', 'floor', 'batch-floor'].map((id) => `codec/${w}/${id}`)),
-      ...['into-cached', 'into-uncached', 'check-cached', 'check-uncached'].map((id) => `caches/unique/${id}`),
+      ...['unique', 'shared'].flatMap((w) => ['into-shipped', 'into-no-views', 'into-no-names', 'into-no-layout-memo', 'check-shipped', 'check-no-views'].map((id) => `caches/${w}/${id}`)),
       ...['unique', 'shared'].flatMap((w) => ['wasm', 'c'].map((id) => `kernel/${w}/${id}`)),
       ...['validate', 'decode', 'js-validate', 'js-decode'].map((id) => `read/-/${id}`),
       ...['raw', 'bytes', 'object', 'ensure-new', 'ensure-known', 'map-get', 'ensure-known-rinfo'].map((id) => `bridge/-/${id}`),
@@ -188,6 +188,12 @@ describe('bench --smoke', () => {
     // The floors' ceilings are printed as notes.
     expect(report.notes.some((n) => /^ceiling of single_vs_js: .* \d+\.\d\d× \(unique names\)/.test(n))).toBe(true);
     expect(report.notes.some((n) => /^ceiling of codec_vs_js_\*: /.test(n))).toBe(true);
+    // What each cache buys, from the same paired rounds.
+    const caches = report.notes.find((n) => n.startsWith('what each cache buys'));
+    const nameCache = /name cache (\d+\.\d\d)× \/ (\d+\.\d\d)×/.exec(caches ?? '');
+    expect(nameCache, caches).not.toBeNull();
+    expect(Number(nameCache![2])).toBeCloseTo(paired('caches/shared/into-shipped', 'caches/shared/into-no-names'), 1); // printed to 2 decimals
+    expect(caches).toMatch(/view cache \(into\) .*, view cache \(check\) .*, name cache .*, layout memo \d+\.\d\d× \/ \d+\.\d\d×$/);
     // With a C compiler and the conformance library here, every ratio is measured.
     expect(report.ratios.codec_vs_js_unique).not.toBeNull();
     expect(report.ratios.codec_vs_js_shared).not.toBeNull();

@@ -4,10 +4,12 @@
 //
 // Memory, from the module's heap base up:
 //   result   the decode result record (SIZEOF_RESULT)
+//   names    target names that repeat (name-cache.ts)
 //   work     per call: input records | status records | peer texts | spilled names | output
 import * as L from '../generated/layout.js';
 import { instantiateCodec, type CodecExports } from './loader.js';
 import { PeerTargetNameError } from './errors.js';
+import { NAME_CACHE_BYTES, NameCache } from './name-cache.js';
 
 const PAGE = 65536;
 /** A batch is encoded in chunks whose worst case fits this many bytes of work memory. */
@@ -24,6 +26,10 @@ export const align8 = (n: number) => (n + 7) & ~7;
 export interface CodecTuning {
   /** Cache the views handed out and copied from (default true). */
   viewCache?: boolean;
+  /** Keep target names that repeat in the codec's memory (default true). */
+  nameCache?: boolean;
+  /** Keep the last one-record layout instead of making one per call (default true). */
+  layoutMemo?: boolean;
 }
 
 /** A failure of the codec itself (a trap): the instance was replaced, the call may be retried. */
@@ -104,6 +110,8 @@ export class ViewCache {
 export class CodecMemory {
   wasm!: CodecExports;
   buffer: ArrayBuffer | undefined;
+  /** buffer's byteLength (0 before the first reserve()). */
+  private capacity = 0;
   u8!: Uint8Array;
   u16!: Uint16Array;
   u32!: Uint32Array;
@@ -114,28 +122,35 @@ export class CodecMemory {
   workStart = 0;
   /** Bytes of the current chunk's spill area in use. */
   spillUsed = 0;
-  private readonly layouts = new Map<number, ChunkLayout>();
   /** The one-record layout of the last call, and the name limit it was made for. */
   private single: ChunkLayout | undefined;
   private singleMax = -1;
   /** Caches of views into this memory, dropped with it. */
   readonly recordViews: ViewCache;
   readonly checkedViews: ViewCache;
+  /** Target names kept in this memory (a new cache with each instance: the old one's bytes are gone). */
+  names!: NameCache;
+  private readonly nameCache: boolean;
+  private readonly layoutMemo: boolean;
 
   constructor(wasm: CodecExports, tuning: CodecTuning = {}) {
     this.recordViews = new ViewCache(tuning.viewCache ?? true);
     this.checkedViews = new ViewCache(tuning.viewCache ?? true);
+    this.nameCache = tuning.nameCache ?? true;
+    this.layoutMemo = tuning.layoutMemo ?? true;
     this.adopt(wasm);
   }
 
   private adopt(wasm: CodecExports): void {
     this.wasm = wasm;
     this.result = align8(wasm.heap_base());
-    this.workStart = align8(this.result + L.SIZEOF_RESULT);
-    this.layouts.clear();
+    const names = align8(this.result + L.SIZEOF_RESULT);
+    this.names = new NameCache(names, this.nameCache);
+    this.workStart = names + NAME_CACHE_BYTES;
     this.single = undefined;
     this.singleMax = -1;
     this.buffer = undefined;
+    this.capacity = 0;
     this.recordViews.clear();
     this.checkedViews.clear();
     this.reserve(0);
@@ -149,11 +164,11 @@ export class CodecMemory {
 
   /** Makes the work region at least `bytes` long and the views current. */
   reserve(bytes: number): void {
-    const needed = this.workStart + bytes;
     // Only this class grows the memory, so the views are current unless it has to grow now (the
-    // detached check is a cheap guard; memory.buffer is an accessor call, kept off the hot path).
-    const buffer = this.buffer;
-    if (buffer !== undefined && needed <= buffer.byteLength && this.u8.byteLength !== 0) return;
+    // detached check is a cheap guard; memory.buffer and byteLength are accessor calls, kept off
+    // the hot path).
+    if (this.workStart + bytes <= this.capacity && this.u8.byteLength !== 0) return;
+    const needed = this.workStart + bytes;
     const memory = this.wasm.memory;
     if (needed > memory.buffer.byteLength) {
       if (needed > MAX_MEMORY_BYTES) throw outOfMemory(needed);
@@ -167,6 +182,7 @@ export class CodecMemory {
       // Growing detaches every old view: take new ones.
       const current = memory.buffer;
       this.buffer = current;
+      this.capacity = current.byteLength;
       this.u8 = new Uint8Array(current);
       this.u16 = new Uint16Array(current);
       this.u32 = new Uint32Array(current);
@@ -176,32 +192,27 @@ export class CodecMemory {
 
   /** The layout for chunks of up to `records` inputs whose names are at most maxUnits long. */
   layout(maxUnits: number, records: number): ChunkLayout {
-    const key = maxUnits * (MAX_CHUNK_RECORDS + 1) + records;
-    let lay = this.layouts.get(key);
-    if (lay === undefined) {
-      const input = this.workStart;
-      const status = align8(input + records * L.SIZEOF_INPUT);
-      const columns = status + records * L.SIZEOF_STATUS;
-      const text = columns + records * 8;
-      const spill = text + records * TEXT_SLOT;
-      const out = align8(spill + records * 2 * maxUnits);
-      const end = out + records * align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
-      lay = { records, input, status, columns, text, spill, out, end };
-      this.layouts.set(key, lay);
-    }
-    this.reserve(lay.end - this.workStart);
-    return lay;
+    const input = this.workStart;
+    const status = align8(input + records * L.SIZEOF_INPUT);
+    const columns = status + records * L.SIZEOF_STATUS;
+    const text = columns + records * 8;
+    const spill = text + records * TEXT_SLOT;
+    const out = align8(spill + records * 2 * maxUnits);
+    const end = out + records * align8(L.SIZEOF_PEER_TARGET_NAME + 2 * maxUnits);
+    this.reserve(end - input);
+    return { records, input, status, columns, text, spill, out, end };
   }
 
-  /** The one-record layout, without a map lookup when the name limit is the last call's. */
+  /** The one-record layout: the last call's again when its name limit is the same (no object per call). */
   singleLayout(maxUnits: number): ChunkLayout {
-    if (maxUnits !== this.singleMax || this.single === undefined) {
-      this.single = this.layout(maxUnits, 1);
+    const single = this.single;
+    if (single !== undefined && maxUnits === this.singleMax && single.end <= this.capacity && this.u8.byteLength !== 0) return single;
+    const lay = this.layout(maxUnits, 1);
+    if (this.layoutMemo) {
+      this.single = lay;
       this.singleMax = maxUnits;
-    } else {
-      this.reserve(this.single.end - this.workStart);
     }
-    return this.single;
+    return lay;
   }
 
   /** How many records one chunk holds for names of at most maxUnits. */

@@ -4,6 +4,7 @@
 import * as L from '../generated/layout.js';
 import type { ChunkLayout, CodecMemory } from './memory.js';
 import type { InputSnapshot } from './input.js';
+import { NAME_NOT_CACHED } from './name-cache.js';
 
 /** Puts a name's units in this chunk's spill area and returns where. */
 function placeName(m: CodecMemory, name: string, spill: number): number {
@@ -72,8 +73,10 @@ function packBytes(u32: Uint32Array, w: number, s: string): number {
 /**
  * Moves one record's strings in: text and name as bytes, four per store, when both are ASCII (the
  * codec widens the name itself, FLAG_NAME_ASCII), else unit by unit (placeSlow). The name starts at
- * the first word after the text. For strings this short a charCodeAt loop beats
- * TextEncoder.encodeInto (a native call per record), and no joined string is built.
+ * the first word after the text, or is not moved at all when the name cache has it (its bytes are
+ * already in the memory), or is packed into the cache to be kept. For strings this short a
+ * charCodeAt loop beats TextEncoder.encodeInto (a native call per record), and no joined string is
+ * built.
  */
 export function placeOne(m: CodecMemory, snap: InputSnapshot, r: number, lay: ChunkLayout, maxUnits: number): void {
   const text = snap.text;
@@ -86,14 +89,22 @@ export function placeOne(m: CodecMemory, snap: InputSnapshot, r: number, lay: Ch
       all = packBytes(u32, w, text);
       w += (text.length + 3) >>> 2;
     }
-    all |= packBytes(u32, w, name);
+    const names = m.names;
+    let nameAt = names.find(name);
+    const offered = nameAt === NAME_NOT_CACHED;
+    if (nameAt < 0) {
+      const word = offered ? names.slot(name.length) : w;
+      all |= packBytes(u32, word, name);
+      nameAt = word << 2;
+    }
     if (all < 0x80) {
       if (text !== undefined) {
         u32[r + L.W_IN_ADDRESS_PTR] = lay.text;
         u32[r + L.W_IN_ADDRESS_LENGTH] = text.length;
       }
       u32[r + L.W_IN_FLAGS] |= L.FLAG_NAME_ASCII;
-      u32[r + L.W_IN_NAME_PTR] = w << 2;
+      u32[r + L.W_IN_NAME_PTR] = nameAt;
+      if (offered) names.keep(name, nameAt >>> 2);
       return;
     }
   }

@@ -523,31 +523,34 @@ function readSection(ctx: Context, workload: Workload): void {
 }
 
 /**
- * What the host's one cache buys: the views of its memory it copies records from and hands the
- * bridge (ViewCache, host/codec/memory.ts). The same calls on two private codecs, one with the
- * cache and one that makes a fresh subarray() each time; no target, the difference is the figure.
+ * What the host's caches buy: the views of its memory it copies records from and hands the bridge
+ * (ViewCache, host/codec/memory.ts), the target names it keeps in the codec's memory (NameCache,
+ * host/codec/name-cache.ts), and the last one-record layout (CodecMemory.singleLayout). The same calls on private codecs, as shipped and with one
+ * cache off; no target, the difference is the figure (with unique names, what the name cache costs
+ * when names do not repeat).
  */
 function cachesSection(ctx: Context, workload: Workload): void {
   const section = 'caches';
   const inputs = workload.inputs.slice(0, ctx.settings.singleOps);
   const records = inputs.map((input) => encodePeerTargetName(input));
-  const cached = new Codec(undefined, { viewCache: true });
-  const uncached = new Codec(undefined, { viewCache: false });
+  const shipped = new Codec();
+  const noViews = new Codec(undefined, { viewCache: false });
+  const noNames = new Codec(undefined, { nameCache: false });
+  const noMemo = new Codec(undefined, { layoutMemo: false });
   const region = new Uint8Array(L.SIZEOF_PEER_TARGET_NAME + 2 * L.HARD_MAX_TARGET_NAME_LENGTH);
   const o = DEFAULT_OPTIONS;
-  // The two codecs must agree with the package's own answers before they are timed: the same
-  // record bytes, and the same checked copy of every record (bytes equal to the record's).
-  const bad = inputs.findIndex((input, i) => {
-    const a = region.slice(0, cached.encodeTo(region, 0, input, o));
-    const b = region.slice(0, uncached.encodeTo(region, 0, input, o));
-    return !equalBytes(a, records[i]) || !equalBytes(b, records[i]) ||
-      !equalBytes(cached.checkedCopy(records[i], o), records[i]) || !equalBytes(uncached.checkedCopy(records[i], o), records[i]);
-  });
+  // The codecs must agree with the package's own answers before they are timed: the same record
+  // bytes, and the same checked copy of every record (bytes equal to the record's).
+  const bad = inputs.findIndex((input, i) => [shipped, noViews, noNames, noMemo].some((codec) =>
+    !equalBytes(region.slice(0, codec.encodeTo(region, 0, input, o)), records[i]) ||
+    !equalBytes(codec.checkedCopy(records[i], o), records[i])));
   const meta: Record<string, { label: string; kind: ReportCase['kind'] }> = {
-    'into-cached': { label: 'encode one record into a reused region, view cache on (as shipped)', kind: 'package' },
-    'into-uncached': { label: 'the same, view cache off (a fresh subarray per call)', kind: 'contender' },
-    'check-cached': { label: "the bridge's check of caller bytes, view cache on (as shipped)", kind: 'package' },
-    'check-uncached': { label: 'the same, view cache off', kind: 'contender' },
+    'into-shipped': { label: 'encode one record into a reused region, as shipped', kind: 'package' },
+    'into-no-views': { label: 'the same, view cache off (a fresh subarray per call)', kind: 'contender' },
+    'into-no-names': { label: 'the same, name cache off (every name moved in)', kind: 'contender' },
+    'into-no-layout-memo': { label: 'the same, the one-record layout made afresh per call', kind: 'contender' },
+    'check-shipped': { label: "the bridge's check of caller bytes, as shipped", kind: 'package' },
+    'check-no-views': { label: 'the same, view cache off', kind: 'contender' },
   };
   for (const id of Object.keys(meta)) {
     ctx.conformance.push({ section, workload: workload.name, contender: id, checked: inputs.length, ok: bad < 0, firstMismatch: bad < 0 ? undefined : bad });
@@ -559,10 +562,12 @@ function cachesSection(ctx: Context, workload: Workload): void {
   const into = (codec: Codec) => (from: number, to: number) => { let t = 0; for (let i = from; i < to; i++) t += codec.encodeTo(region, 0, inputs[i], o); sink = t; };
   const check = (codec: Codec) => (from: number, to: number) => { let last; for (let i = from; i < to; i++) last = codec.checkedCopy(records[i], o); sink = last; };
   const cases: TimedCase[] = [
-    slicedCase('into-cached', inputs.length, into(cached)),
-    slicedCase('into-uncached', inputs.length, into(uncached)),
-    slicedCase('check-cached', records.length, check(cached)),
-    slicedCase('check-uncached', records.length, check(uncached)),
+    slicedCase('into-shipped', inputs.length, into(shipped)),
+    slicedCase('into-no-views', inputs.length, into(noViews)),
+    slicedCase('into-no-names', inputs.length, into(noNames)),
+    slicedCase('into-no-layout-memo', inputs.length, into(noMemo)),
+    slicedCase('check-shipped', records.length, check(shipped)),
+    slicedCase('check-no-views', records.length, check(noViews)),
   ];
   record(ctx, section, workload.name, meta, interleave(cases, ctx.settings.warmup, ctx.settings.rounds, (id) => ctx.progress.step(`caches: ${id}`)));
   sink = undefined;
@@ -808,9 +813,9 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
   // Steps for the progress bar: every case run in every round, plus the memory run's 20 ticks.
   const codecCases = 11;
   const readCases = 4;
-  const cacheCases = 4;
+  const cacheCases = 6;
   const steps = 2 * codecCases * (settings.warmup + settings.rounds) + 2 * 2 * (settings.warmup + 2 * settings.rounds) +
-    (7 + readCases + cacheCases) * (settings.warmup + settings.rounds) + settings.scaling.length * (1 + settings.scalingRounds) + 20;
+    (7 + readCases + 2 * cacheCases) * (settings.warmup + settings.rounds) + settings.scaling.length * (1 + settings.scalingRounds) + 20;
   const progress = new Progress(steps, drawProgress ? (s) => io.stderr.write(s) : undefined);
   const ctx: Context = { settings, progress, cases: [], notes: [], c: loadCReference(), conformance: [] };
   if ('unavailable' in ctx.c) ctx.notes.push(`C reference skipped: ${ctx.c.unavailable}`);
@@ -834,6 +839,7 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
     kernelSection(ctx, shared, images.get('shared')!);
     readSection(ctx, unique);
     cachesSection(ctx, unique);
+    cachesSection(ctx, shared);
     await bridgeSection(ctx, shared, library);
     scaling = scalingSection(ctx);
   } finally {
@@ -853,6 +859,16 @@ export async function runBench(argv: string[], io: BenchIO): Promise<number> {
   }
   if (Number.isFinite(batch.unique + batch.shared)) {
     ctx.notes.push(`ceiling of codec_vs_js_*: a batch encoder whose only cost was its fresh output region (the batch floor row) would be ${say(batch)}`);
+  }
+  // What each cache buys, as paired ratios (as shipped over the same calls with it off; under 1: it costs).
+  const buys = (w: string, shipped: string, off: string) => speedup(ctx, 'caches', w, shipped, off);
+  const cacheRatios = [
+    ['view cache (into)', 'into-shipped', 'into-no-views'], ['view cache (check)', 'check-shipped', 'check-no-views'],
+    ['name cache', 'into-shipped', 'into-no-names'], ['layout memo', 'into-shipped', 'into-no-layout-memo'],
+  ].map(([what, shipped, off]) => [what, buys('unique', shipped, off), buys('shared', shipped, off)] as const);
+  if (cacheRatios.every(([, u, s]) => u !== undefined && s !== undefined)) {
+    ctx.notes.push(`what each cache buys (paired, as shipped over off; unique names / shared): ${
+      cacheRatios.map(([what, u, s]) => `${what} ${u!.toFixed(2)}× / ${s!.toFixed(2)}×`).join(', ')}`);
   }
   const pkg = packageInfo();
   const report: BenchReport = {

@@ -71,7 +71,7 @@ const SECTION_TITLES: Record<string, string> = {
   kernel: 'WebAssembly kernel alone (inputs already in memory) vs C',
   bridge: 'Bridge and registry (native calls through koffi)',
   read: 'Reading records: validate and decode of valid records',
-  caches: 'What the view cache buys (the same calls with it off)',
+  caches: 'What the caches buy (the same calls with one cache off)',
 };
 
 export function formatRate(opsPerSecond: number): string {
