@@ -121,11 +121,14 @@ describe('the name cache in the codec', () => {
 
   it('gives the same bytes and errors as a codec without it, over every kind of name', () => {
     const names = fc.oneof(
-      fc.constantFrom(shared, 'host/other.example', 'host/ünïcode.example', 'host/名前.example', 'host/\ud800lone', 'host/nul\0inside', '', 'x'.repeat(NAME_CACHE_MAX_UNITS + 1), 'x'.repeat(1025)),
+      fc.constantFrom(shared, 'host/other.example', 'host/ünïcode.example', 'host/名前.example', 'host/\ud800lone', 'host/nul\0inside', '', 'x'.repeat(NAME_CACHE_MAX_UNITS + 1), 'x'.repeat(1025),
+        // Names a wrong key would confuse: case only, a long shared prefix, one a prefix of another.
+        'HOST/SERVICE.CORP.EXAMPLE.COM', 'host/service.corp.example.net', 'host/service.corp.example.co', `${'p'.repeat(200)}a`, `${'p'.repeat(200)}b`),
       fc.string({ maxLength: 40 }),
       fc.string({ unit: 'binary', maxLength: 12 }),
     );
-    const peers = fc.oneof(fc.nat(5000).map(peer), fc.constantFrom('0.0.0.0:1', '10.0.0.1:0', 'not a peer'));
+    // Peer text that is not ASCII too: a kept name must still be right when the record takes the slow path.
+    const peers = fc.oneof(fc.nat(5000).map(peer), fc.constantFrom('0.0.0.0:1', '10.0.0.1:0', 'not a peer', '10.0.0.１:500', 'ä.b.c.d:1', '[fe80::1%é]:500'));
     const cached = new Codec();
     const uncached = new Codec(undefined, { nameCache: false });
     const small = resolveOptions({ maxTargetNameLength: 16 });
@@ -211,5 +214,26 @@ describe('every cache switched off', () => {
         }
       }
     }
+  });
+});
+
+describe('the name cache and the caller\'s strings', () => {
+  it('keeps a copy of a name, not the large string it was sliced from', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const cache = new NameCache(0);
+    gc();
+    const baseline = process.memoryUsage().heapUsed;
+    (() => {
+      // A name sliced from an 8 MiB string: V8 keeps the parent alive for as long as the slice lives.
+      const parent = 'host/' + 'x'.repeat(8 * 1024 * 1024);
+      keep(cache, parent.slice(0, 40));
+    })();
+    gc();
+    gc();
+    expect(process.memoryUsage().heapUsed - baseline).toBeLessThan(4 * 1024 * 1024);
+    expect(cache.find('host/' + 'x'.repeat(35))).toBe(0);
   });
 });
