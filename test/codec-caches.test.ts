@@ -22,6 +22,13 @@ function answer(codec: Codec, input: PeerTargetNameInput, options = o): string {
   }
 }
 
+/** Calls until the cache finds `name` again (that call is a lookup: it opens the next window, a hit). */
+function callsUntilFound(cache: NameCache, name: string): number {
+  let calls = 0;
+  while (cache.find(name) === NAME_NOT_LOOKED_UP) calls++;
+  return calls;
+}
+
 /** Keeps `name` in the cache the way placeOne does (packed ASCII at slot()). */
 function keep(cache: NameCache, name: string): number {
   const word = cache.slot(name.length);
@@ -69,12 +76,7 @@ describe('NameCache', () => {
   it('rests after a window of lookups that mostly missed, twice as long after each, up to 65,536 calls', () => {
     const cache = new NameCache(0);
     keep(cache, 'host/shared');
-    /** Calls until the cache finds the kept name again (that call opens the next window, a hit). */
-    const restLength = () => {
-      let calls = 0;
-      while (cache.find('host/shared') === NAME_NOT_LOOKED_UP) calls++;
-      return calls;
-    };
+    const restLength = () => callsUntilFound(cache, 'host/shared');
     // 256 lookups of names never seen: the window fails, and the cache rests (even a kept name is
     // not found meanwhile).
     for (let i = 0; i < 256; i++) expect(cache.find(`host/peer-${i}`)).toBe(NAME_NOT_CACHED);
@@ -90,11 +92,7 @@ describe('NameCache', () => {
     const cache = new NameCache(0);
     const at = keep(cache, 'host/shared');
     const miss = (n: number) => { for (let i = 0; i < n; i++) cache.find(`host/peer-${i}`); };
-    const waitFound = () => {
-      let calls = 0;
-      while (cache.find('host/shared') === NAME_NOT_LOOKED_UP) calls++;
-      return calls;
-    };
+    const waitFound = () => callsUntilFound(cache, 'host/shared');
     miss(256);
     expect(waitFound()).toBe(4096);
     miss(255);

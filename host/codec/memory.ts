@@ -206,7 +206,10 @@ export class CodecMemory {
   /** The one-record layout: the last call's again when its name limit is the same (no object per call). */
   singleLayout(maxUnits: number): ChunkLayout {
     const single = this.single;
-    if (single !== undefined && maxUnits === this.singleMax && single.end <= this.capacity && this.u8.byteLength !== 0) return single;
+    if (single !== undefined && maxUnits === this.singleMax) {
+      this.reserve(single.end - this.workStart);
+      return single;
+    }
     const lay = this.layout(maxUnits, 1);
     if (this.layoutMemo) {
       this.single = lay;

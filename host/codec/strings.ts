@@ -75,9 +75,8 @@ function packBytes(u32: Uint32Array, w: number, s: string): number {
  * codec widens the name itself, FLAG_NAME_ASCII), else unit by unit (placeSlow). The name starts at
  * the first word after the text, or is not moved at all when the name cache has it (its bytes are
  * already in the memory), or is packed into the cache's area, and kept there if it and the text
- * turn out ASCII. For strings this short a
- * charCodeAt loop beats TextEncoder.encodeInto (a native call per record), and no joined string is
- * built.
+ * turn out ASCII. For strings this short a charCodeAt loop beats TextEncoder.encodeInto (a native
+ * call per record), and no joined string is built.
  */
 export function placeOne(m: CodecMemory, snap: InputSnapshot, r: number, lay: ChunkLayout, maxUnits: number): void {
   const text = snap.text;

@@ -525,9 +525,9 @@ function readSection(ctx: Context, workload: Workload): void {
 /**
  * What the host's caches buy: the views of its memory it copies records from and hands the bridge
  * (ViewCache, host/codec/memory.ts), the target names it keeps in the codec's memory (NameCache,
- * host/codec/name-cache.ts), and the last one-record layout (CodecMemory.singleLayout). The same calls on private codecs, as shipped and with one
- * cache off; no target, the difference is the figure (with unique names, what the name cache costs
- * when names do not repeat).
+ * host/codec/name-cache.ts), and the last one-record layout (CodecMemory.singleLayout). The same
+ * calls on private codecs, as shipped and with one cache off; no target, the difference is the
+ * figure (with unique names, what the name cache costs when names do not repeat).
  */
 function cachesSection(ctx: Context, workload: Workload): void {
   const section = 'caches';
